@@ -1,0 +1,199 @@
+/* deferbench run: interleaved rounds of one scenario under several
+ * strategies (A B A B ...), after warm-up rounds, then the tables. */
+#include <getopt.h>
+#include <sys/resource.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define MAX_STRATEGIES 8
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: deferbench run SCENARIO [options]\n\n"
+		"Runs SCENARIO (a built-in name, see `deferbench list`) for each strategy,\n"
+		"interleaving the strategies round by round after the warm-up rounds.\n\n"
+		"options:\n"
+		"  -s, --strategy LIST  comma-separated strategies (default: all, in table order)\n"
+		"  -n, --rounds N       measured rounds per strategy (default 10)\n"
+		"  -w, --warmup N       warm-up rounds per strategy, not reported (default 2)\n"
+		"  -S, --set KEY=VALUE  override a scenario key (repeatable; keys: deferbench list)\n"
+		"  -q, --quiet          only the averages, counters and latency lines\n"
+		"  -h, --help           this text\n\n"
+		"exit status: 0 success, 1 a round failed, 2 usage or configuration error\n");
+}
+
+static int parse_count(const char *opt, const char *s, unsigned long lo, unsigned long *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*s == '-' || !*s || *end || v < lo || v > 1000000)
+		return dfb_usage_error("%s expects an integer in [%lu, 1000000], got '%s'", opt, lo, s);
+	*out = v;
+	return 0;
+}
+
+static int parse_strategies(const char *list, const struct dfb_strategy **out, size_t *n)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", list);
+	*n = 0;
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		const struct dfb_strategy *s = dfb_strategy_find(t);
+		if (!s) {
+			char names[256] = "";
+			for (size_t i = 0; i < dfb_nstrategies; i++)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+					 i ? ", " : "", dfb_strategy_name(dfb_strategies[i]));
+			return dfb_usage_error("unknown strategy '%s' (known: %s)", t, names);
+		}
+		if (*n == MAX_STRATEGIES)
+			return dfb_usage_error("at most %d strategies", MAX_STRATEGIES);
+		out[(*n)++] = s;
+	}
+	if (!*n)
+		return dfb_usage_error("--strategy needs at least one name");
+	return 0;
+}
+
+static void progress(bool tty, const char *scen, const char *strat, const char *what,
+		     unsigned long i, unsigned long n)
+{
+	if (tty)
+		fprintf(stderr, "\r\033[K%s / %s: %s %lu/%lu", scen, strat, what, i, n);
+}
+
+int dfb_cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"strategy", required_argument, NULL, 's'}, {"rounds", required_argument, NULL, 'n'},
+		{"warmup", required_argument, NULL, 'w'},   {"set", required_argument, NULL, 'S'},
+		{"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const struct dfb_strategy *strat[MAX_STRATEGIES];
+	size_t nstrat = dfb_nstrategies;
+	unsigned long rounds = 10, warmup = 2;
+	const char *sets[64];
+	size_t nsets = 0;
+	bool quiet = false;
+	int o, rc;
+
+	for (size_t i = 0; i < dfb_nstrategies; i++)
+		strat[i] = dfb_strategies[i];
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "s:n:w:S:qh", opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			if ((rc = parse_strategies(optarg, strat, &nstrat)))
+				return rc;
+			break;
+		case 'n':
+			if ((rc = parse_count("--rounds", optarg, 1, &rounds)))
+				return rc;
+			break;
+		case 'w':
+			if ((rc = parse_count("--warmup", optarg, 0, &warmup)))
+				return rc;
+			break;
+		case 'S':
+			if (nsets == 64)
+				return dfb_usage_error("at most 64 --set options");
+			sets[nsets++] = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return DFB_EXIT_OK;
+		default:
+			run_usage(stderr);
+			return DFB_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		run_usage(stderr);
+		return dfb_usage_error(optind >= argc ? "run needs a SCENARIO" : "run takes one SCENARIO");
+	}
+	const char *scen = argv[optind];
+	struct dfb_config cfg;
+	char msg[512];
+	if (dfb_scenario_load(scen, &cfg))
+		return dfb_usage_error("unknown scenario '%s' (see `deferbench list`)", scen);
+	for (size_t i = 0; i < nsets; i++)
+		if (dfb_config_set_kv(&cfg, sets[i], msg, sizeof(msg)))
+			return dfb_usage_error("--set %s", msg);
+	if (dfb_config_check(&cfg, msg, sizeof(msg)))
+		return dfb_usage_error("%s", msg);
+
+	struct dfb_runtime *rt[MAX_STRATEGIES] = {0};
+	struct dfb_round_result *res = calloc(nstrat * rounds, sizeof(*res));
+	struct dfb_round_result scratch;
+	int exit_code = DFB_EXIT_OK;
+	bool tty = isatty(STDERR_FILENO);
+	if (!res)
+		return dfb_usage_error("out of memory for %lu rounds", rounds);
+
+	for (size_t s = 0; s < nstrat; s++) {
+		struct dfb_error err;
+		if (!(rt[s] = dfb_runtime_create(&cfg, strat[s], &err))) {
+			dfb_error_format(&err, msg, sizeof(msg));
+			fprintf(stderr, "deferbench: %s\n", msg);
+			exit_code = err.code == DFB_ERR_CONFIG ? DFB_EXIT_USAGE : DFB_EXIT_FAIL;
+			goto out;
+		}
+	}
+	printf("deferbench run %s: %lu rounds after %lu warm-up, strategies", scen, rounds, warmup);
+	for (size_t s = 0; s < nstrat; s++)
+		printf("%s %s", s ? "," : "", dfb_strategy_name(strat[s]));
+	printf(" (interleaved)\n  ");
+	for (size_t k = 0; k < dfb_config_nkeys; k++) {
+		char v[64];
+		dfb_config_format(dfb_runtime_config(rt[0]), &dfb_config_keys[k], v, sizeof(v));
+		printf("%s=%s%s", dfb_config_keys[k].name, v, k + 1 < dfb_config_nkeys ? " " : "\n");
+	}
+	fflush(stdout);
+
+	for (unsigned long i = 0; i < warmup + rounds; i++) {
+		bool warm = i < warmup;
+		for (size_t s = 0; s < nstrat; s++) {
+			struct dfb_round_result *r = warm ? &scratch : &res[s * rounds + (i - warmup)];
+			progress(tty, scen, dfb_strategy_name(strat[s]), warm ? "warm-up" : "round",
+				 warm ? i + 1 : i - warmup + 1, warm ? warmup : rounds);
+			if (dfb_runtime_run_round(rt[s], r)) {
+				if (tty)
+					fputc('\n', stderr);
+				dfb_error_format(&r->error, msg, sizeof(msg));
+				fprintf(stderr, "deferbench: %s / %s round %lu failed: %s\n", scen,
+					dfb_strategy_name(strat[s]), i, msg);
+				if (r->error.dump)
+					fputs(r->error.dump, stderr);
+				exit_code = DFB_EXIT_FAIL;
+				goto out;
+			}
+		}
+	}
+	if (tty)
+		fputs("\r\033[K", stderr);
+
+	for (size_t s = 0; s < nstrat; s++) {
+		if (!quiet)
+			dfb_print_round_table(stdout, scen, dfb_strategy_name(strat[s]),
+					      &res[s * rounds], rounds);
+		else
+			printf("\n=== %s / %s ===\n", scen, dfb_strategy_name(strat[s]));
+		dfb_print_counters(stdout, &res[s * rounds], rounds);
+	}
+	struct rusage ru;
+	if (!getrusage(RUSAGE_SELF, &ru))
+		printf("\nPeak resident memory of the process: %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
+out:
+	for (size_t s = 0; s < nstrat; s++)
+		dfb_runtime_destroy(rt[s]);
+	free(res);
+	return exit_code;
+}

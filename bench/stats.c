@@ -1,0 +1,153 @@
+/* Round aggregates and the Mann-Whitney U test; see stats.h. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats.h"
+
+static int cmp_double(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+	return (a > b) - (a < b);
+}
+
+double dfb_quantile_sorted(const double *sorted, size_t n, double q)
+{
+	if (n == 0)
+		return NAN;
+	if (!(q > 0.0)) /* q <= 0, or NaN */
+		return sorted[0];
+	if (q >= 1.0)
+		return sorted[n - 1];
+	/* Type 7: h = (n - 1) q; interpolate between x[floor h] and the next. */
+	double h = (double)(n - 1) * q;
+	size_t lo = (size_t)floor(h);
+	if (lo >= n - 1)
+		return sorted[n - 1];
+	double frac = h - (double)lo;
+	return sorted[lo] + frac * (sorted[lo + 1] - sorted[lo]);
+}
+
+static double mean_of(const double *x, size_t n)
+{
+	double s = 0.0;
+	for (size_t i = 0; i < n; i++)
+		s += x[i];
+	return s / (double)n;
+}
+
+void dfb_agg_compute(const double *x, size_t n, struct dfb_agg *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (n == 0)
+		return;
+	double *s = malloc(n * sizeof(*s));
+	if (!s)
+		return;
+	memcpy(s, x, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+
+	out->n = n;
+	out->mean = mean_of(s, n);
+	out->median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2.0;
+	out->min = s[0];
+	out->max = s[n - 1];
+	if (n >= 2) {
+		/* Two-pass: sum of squared deviations from the mean. */
+		double ss = 0.0;
+		for (size_t i = 0; i < n; i++) {
+			double d = s[i] - out->mean;
+			ss += d * d;
+		}
+		out->stddev = sqrt(ss / (double)(n - 1));
+	}
+	out->cv = out->mean != 0.0 ? out->stddev / out->mean : 0.0;
+	if (n > DFB_AGG_TRIM_MIN_N) {
+		out->trimmed = true;
+		out->trimmed_mean = mean_of(s + DFB_AGG_TRIM, n - 2 * DFB_AGG_TRIM);
+	} else {
+		out->trimmed = false;
+		out->trimmed_mean = out->mean;
+	}
+	free(s);
+}
+
+struct mw_item {
+	double v;
+	int from_a;
+};
+
+static int cmp_item(const void *pa, const void *pb)
+{
+	const struct mw_item *a = pa, *b = pb;
+	return (a->v > b->v) - (a->v < b->v);
+}
+
+/* Mann-Whitney U, two-sided, asymptotic (scipy's _mannwhitneyu):
+ *   pool and rank a and b, ties getting the average of their ranks;
+ *   R1 = rank sum of a;  U1 = R1 - na(na+1)/2;  U2 = na nb - U1;
+ *   U = max(U1, U2);  mu = na nb / 2;  N = na + nb;
+ *   sigma = sqrt(na nb / 12 * ((N + 1) - sum(t^3 - t) / (N (N - 1))))
+ *     where t runs over the sizes of the groups of tied values;
+ *   z = (U - mu - 0.5) / sigma   (0.5: continuity correction);
+ *   p = 2 * (1 - Phi(z)) = erfc(z / sqrt 2), clipped to [0, 1].
+ * When every value ties, sigma = 0 and p = 1 (scipy: z = -inf). */
+int dfb_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
+		     double *U, double *p)
+{
+	if (na == 0 || nb == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	size_t n = na + nb;
+	struct mw_item *it = malloc(n * sizeof(*it));
+	if (!it) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = 0; i < na; i++)
+		it[i] = (struct mw_item){ a[i], 1 };
+	for (size_t i = 0; i < nb; i++)
+		it[na + i] = (struct mw_item){ b[i], 0 };
+	qsort(it, n, sizeof(*it), cmp_item);
+
+	double r1 = 0.0, tie_term = 0.0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && it[j].v == it[i].v)
+			j++;
+		/* it[i..j) tie: 1-based ranks i+1..j, average (i + 1 + j) / 2. */
+		double rank = ((double)i + 1.0 + (double)j) / 2.0;
+		double t = (double)(j - i);
+		tie_term += t * t * t - t;
+		for (size_t k = i; k < j; k++)
+			if (it[k].from_a)
+				r1 += rank;
+		i = j;
+	}
+	free(it);
+
+	double dna = (double)na, dnb = (double)nb, dn = (double)n;
+	double u1 = r1 - dna * (dna + 1.0) / 2.0;
+	double u2 = dna * dnb - u1;
+	double u = u1 > u2 ? u1 : u2;
+	double mu = dna * dnb / 2.0;
+	double var = dna * dnb / 12.0 * ((dn + 1.0) - tie_term / (dn * (dn - 1.0)));
+	double pv;
+	if (var <= 0.0) {
+		pv = 1.0;
+	} else {
+		double z = (u - mu - 0.5) / sqrt(var);
+		pv = erfc(z / sqrt(2.0));
+		if (pv > 1.0)
+			pv = 1.0;
+		if (pv < 0.0)
+			pv = 0.0;
+	}
+	if (U)
+		*U = u1;
+	if (p)
+		*p = pv;
+	return 0;
+}

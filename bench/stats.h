@@ -1,0 +1,45 @@
+/* Aggregates over rounds and the baseline-vs-candidate significance test.
+ * Pure functions of their inputs; any thread; not a hot path. */
+#ifndef DFB_STATS_H
+#define DFB_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Summary of n per-round values (DESIGN.md §3). */
+struct dfb_agg {
+	size_t n;
+	double mean;
+	double median;       /* mean of the middle two when n is even */
+	double stddev;       /* sample standard deviation (n - 1); 0 when n < 2 */
+	double cv;           /* stddev / mean; 0 when mean == 0 */
+	double min, max;
+	double trimmed_mean; /* mean without the 10 lowest and 10 highest */
+	bool trimmed;        /* whether that trim applied (n > 20); else == mean */
+};
+
+/* Number of values dropped at each end by the trimmed mean, and the count
+ * that must be exceeded for it to apply (upstream's benchmark rule). */
+#define DFB_AGG_TRIM 10
+#define DFB_AGG_TRIM_MIN_N 20
+
+/* Fills *out from x[0..n).  x is not modified (a sorted copy is made).
+ * n == 0, or a failed allocation, leaves every field 0 (out->n == 0). */
+void dfb_agg_compute(const double *x, size_t n, struct dfb_agg *out);
+
+/* Quantile q in [0,1] (clamped) of n ascending values, by linear
+ * interpolation between order statistics: R's type 7, numpy's default.
+ * NaN when n == 0. */
+double dfb_quantile_sorted(const double *sorted, size_t n, double q);
+
+/* Two-sided Mann-Whitney U test of a[0..na) against b[0..nb), by the normal
+ * approximation with tie and continuity corrections: the same numbers as
+ * scipy.stats.mannwhitneyu(a, b, alternative='two-sided',
+ * use_continuity=True, method='asymptotic').  *U gets U of a (scipy's
+ * statistic), *p the p-value in [0,1].  Either pointer may be NULL.
+ * Returns 0, or -1 (errno set: EINVAL when na or nb is 0, ENOMEM) leaving
+ * *U and *p untouched. */
+int dfb_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
+		     double *U, double *p);
+
+#endif

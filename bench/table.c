@@ -1,0 +1,117 @@
+/* Console tables.  Columns come from DFB_ROUND_METRICS and DFB_COUNTERS,
+ * so a metric added there shows up here without an edit. */
+#include <stdlib.h>
+
+#include "cli.h"
+#include "stats.h"
+
+static const struct {
+	const char *title;
+	size_t off;
+} metrics[] = {
+#define DFB_X(name, title, help) {title, offsetof(struct dfb_round_result, name)},
+	DFB_ROUND_METRICS(DFB_X)
+#undef DFB_X
+};
+#define NMETRICS (sizeof(metrics) / sizeof(metrics[0]))
+
+static double metric(const struct dfb_round_result *r, size_t m)
+{
+	return *(const double *)((const char *)r + metrics[m].off);
+}
+
+static void agg_row(FILE *f, const char *label, const struct dfb_agg *a, size_t m_count,
+		    double (*pick)(const struct dfb_agg *))
+{
+	fprintf(f, "%-14s", label);
+	for (size_t m = 0; m < m_count; m++)
+		fprintf(f, " %12.1f", pick(&a[m]));
+	fputc('\n', f);
+}
+
+static double pick_mean(const struct dfb_agg *a) { return a->mean; }
+static double pick_median(const struct dfb_agg *a) { return a->median; }
+static double pick_trimmed(const struct dfb_agg *a) { return a->trimmed_mean; }
+static double pick_stddev(const struct dfb_agg *a) { return a->stddev; }
+static double pick_min(const struct dfb_agg *a) { return a->min; }
+static double pick_max(const struct dfb_agg *a) { return a->max; }
+
+void dfb_print_round_table(FILE *f, const char *scenario, const char *strategy,
+			   const struct dfb_round_result *r, size_t n)
+{
+	struct dfb_agg a[NMETRICS];
+	double *x = malloc((n ? n : 1) * sizeof(*x));
+	if (!x)
+		return;
+	for (size_t m = 0; m < NMETRICS; m++) {
+		for (size_t i = 0; i < n; i++)
+			x[i] = metric(&r[i], m);
+		dfb_agg_compute(x, n, &a[m]);
+	}
+	free(x);
+
+	fprintf(f, "\n=== %s / %s (%zu rounds) ===\n", scenario, strategy, n);
+	fprintf(f, "%-14s", "Round");
+	for (size_t m = 0; m < NMETRICS; m++)
+		fprintf(f, " %12s", metrics[m].title);
+	fputc('\n', f);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%-14zu", i);
+		for (size_t m = 0; m < NMETRICS; m++)
+			fprintf(f, " %12.1f", metric(&r[i], m));
+		fputc('\n', f);
+	}
+	agg_row(f, "Avg", a, NMETRICS, pick_mean);
+	agg_row(f, "Median", a, NMETRICS, pick_median);
+	agg_row(f, "Stddev", a, NMETRICS, pick_stddev);
+	agg_row(f, "Min", a, NMETRICS, pick_min);
+	agg_row(f, "Max", a, NMETRICS, pick_max);
+	if (n > DFB_AGG_TRIM_MIN_N) {
+		char label[32];
+		snprintf(label, sizeof(label), "Trimmed Avg");
+		agg_row(f, label, a, NMETRICS, pick_trimmed);
+		fprintf(f, "  (trimmed: the %d lowest and %d highest rounds dropped, %zu kept)\n",
+			DFB_AGG_TRIM, DFB_AGG_TRIM, n - 2 * DFB_AGG_TRIM);
+	}
+}
+
+void dfb_print_counters(FILE *f, const struct dfb_round_result *r, size_t n)
+{
+	struct dfb_counters sum = {0};
+	struct dfb_hist lat;
+	uint64_t subtasks = 0, peak = 0;
+	dfb_hist_reset(&lat);
+	for (size_t i = 0; i < n; i++) {
+		dfb_counters_add(&sum, &r[i].counters);
+		dfb_hist_merge(&lat, &r[i].reg_latency);
+		subtasks += r[i].subtasks;
+		if (r[i].peak_wait_entries > peak)
+			peak = r[i].peak_wait_entries;
+	}
+	if (!n)
+		return;
+	fprintf(f, "Counters per round (mean of %zu):\n", n);
+	for (size_t i = 0; i < dfb_ncounters; i++) {
+		uint64_t v = *(const uint64_t *)((const char *)&sum + dfb_counter_info[i].offset);
+		fprintf(f, "  %-22s %14.1f  %s\n", dfb_counter_info[i].name, (double)v / (double)n,
+			dfb_counter_info[i].help);
+	}
+	fprintf(f, "  %-22s %14llu  most async wait entries in use at once\n", "peak_wait_entries",
+		(unsigned long long)peak);
+	if (lat.count) {
+		fprintf(f, "Registration latency (ns, %llu FINs): p50 %llu  p90 %llu  p99 %llu  "
+			   "p99.9 %llu  max %llu\n",
+			(unsigned long long)lat.count,
+			(unsigned long long)dfb_hist_quantile(&lat, 0.50),
+			(unsigned long long)dfb_hist_quantile(&lat, 0.90),
+			(unsigned long long)dfb_hist_quantile(&lat, 0.99),
+			(unsigned long long)dfb_hist_quantile(&lat, 0.999),
+			(unsigned long long)lat.max);
+	}
+	double sched = 0;
+	for (size_t i = 0; i < n; i++)
+		sched += r[i].sched_us;
+	if (subtasks)
+		fprintf(f, "Scheduling time per subtask: %.1f ns (Sched / subtasks, mean over rounds)\n",
+			sched * 1e3 / (double)subtasks);
+}

@@ -1,0 +1,123 @@
+/* Mixed-task completion, readiness and release (DESIGN.md §2 "Tasks,
+ * slots, dependencies"). */
+#include "dfb_internal.h"
+
+static void fanout_lock(struct dfb_runtime *rt, struct dfb_slot *slot)
+{
+	int expected = 0;
+	/* acquire: the orchestrator's appends (and the consumer slots they
+	 * name) happen before our walk of the list. */
+	while (!atomic_compare_exchange_weak_explicit(&slot->fanout_lock, &expected, 1,
+						      memory_order_acquire,
+						      memory_order_relaxed)) {
+		expected = 0;
+		dfb_spin_hint(rt->hint);
+	}
+}
+
+static void fanout_unlock(struct dfb_slot *slot)
+{
+	/* release: pairs with the next holder's acquire. */
+	atomic_store_explicit(&slot->fanout_lock, 0, memory_order_release);
+}
+
+void dfb_make_ready(struct dfb_runtime *rt, struct dfb_sched *s, struct dfb_slot *slot)
+{
+	if (s && slot->mask && s->nlocal < rt->cfg.local_ready) {
+		s->local[s->nlocal++] = slot;
+		return;
+	}
+	enum dfb_shape_q q = slot->mask == 0                ? DFB_Q_DUMMY
+			     : slot->mask == 1              ? DFB_Q_AIC
+			     : (slot->mask & 1) == 0 &&
+					__builtin_popcount(slot->mask) == 1
+					    ? DFB_Q_AIV
+					    : DFB_Q_MIX;
+	/* Sized to the window: a live slot is queued at most once, so this
+	 * cannot fail unless the model is broken. */
+	if (!dfb_mpmc_push(&rt->ready[q], slot))
+		dfb_raise(rt, DFB_ERR_INVARIANT, slot, s ? s->id : -1, "ready queue %d full", q);
+}
+
+static void verify_completion(struct dfb_runtime *rt, struct dfb_sched *s,
+			      struct dfb_slot *slot)
+{
+	/* acq_rel: producers' flags (set before their completion released
+	 * us) are visible; ours is visible to our consumers. */
+	uint8_t was = atomic_exchange_explicit(&rt->done_flags[slot->index], 1,
+					       memory_order_acq_rel);
+	if (was) {
+		dfb_raise(rt, DFB_ERR_INVARIANT, slot, s->id, "task completed twice");
+		return;
+	}
+	struct dfb_task_desc d;
+	rt->shape->task(&rt->cfg, slot->index, &d);
+	for (uint32_t i = 0; i < d.nproducers; i++)
+		if (!atomic_load_explicit(&rt->done_flags[d.producers[i]], memory_order_acquire)) {
+			dfb_raise(rt, DFB_ERR_INVARIANT, slot, s->id,
+				  "completed before its producer, task index %llu",
+				  (unsigned long long)d.producers[i]);
+			return;
+		}
+}
+
+void dfb_complete_task(struct dfb_sched *s, struct dfb_slot *slot)
+{
+	struct dfb_runtime *rt = s->rt;
+
+	if (rt->done_flags)
+		verify_completion(rt, s, slot);
+
+	/* on_mixed_task_complete: mark COMPLETED and take the fanout list
+	 * under the fanout lock, so the orchestrator either appended a
+	 * consumer before we read the list or sees COMPLETED afterwards. */
+	fanout_lock(rt, slot);
+	atomic_store_explicit(&slot->state, DFB_SLOT_COMPLETED, memory_order_relaxed);
+	uint32_t n = slot->nfanout;
+	fanout_unlock(slot);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct dfb_slot *c = dfb_slot_of(rt, slot->fanout[i]);
+		/* acq_rel: the last producer to arrive sees every earlier
+		 * producer's effects before making the consumer ready. */
+		uint32_t r = atomic_fetch_add_explicit(&c->fanin_refcount, 1,
+						       memory_order_acq_rel) + 1;
+		if (r == c->fanin_count)
+			dfb_make_ready(rt, s, c);
+	}
+	atomic_fetch_add_explicit(&s->progress, 1, memory_order_relaxed);
+
+	if (s->nbatch == rt->cfg.release_batch)
+		dfb_release_batch(s);
+	s->batch[s->nbatch++] = slot;
+}
+
+void dfb_release_ref(struct dfb_runtime *rt, struct dfb_slot *slot)
+{
+	/* acq_rel: all holders' uses of the slot happen before the last
+	 * one consumes it. */
+	uint64_t v = atomic_fetch_add_explicit(&slot->fanout_rc, 1, memory_order_acq_rel) + 1;
+	if (dfb_fanout_ref(v) == dfb_fanout_count(v)) {
+		/* release: the orchestrator's acquire of CONSUMED orders its
+		 * reuse of the slot after every use of it. */
+		atomic_store_explicit(&slot->state, DFB_SLOT_CONSUMED, memory_order_release);
+		atomic_fetch_add_explicit(&rt->consumed, 1, memory_order_relaxed);
+	}
+}
+
+/* on_task_release: drop the references this task holds on its producers,
+ * then its own. */
+static void on_task_release(struct dfb_runtime *rt, struct dfb_slot *slot)
+{
+	for (uint32_t i = 0; i < slot->nfanin; i++)
+		if (slot->fanin[i] & DFB_FANIN_HOLDS_REF)
+			dfb_release_ref(rt, dfb_slot_of(rt, slot->fanin[i] & ~DFB_FANIN_HOLDS_REF));
+	dfb_release_ref(rt, slot);
+}
+
+void dfb_release_batch(struct dfb_sched *s)
+{
+	for (uint32_t i = 0; i < s->nbatch; i++)
+		on_task_release(s->rt, s->batch[i]);
+	s->nbatch = 0;
+}

@@ -1,0 +1,289 @@
+/* The scenario parameter table: the one place that names every key. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deferbench.h"
+#include "dfb_arch.h"
+
+static const char *const engine_names[] = {"thread", "virtual", "auto", NULL};
+static const char *const spin_names[] = {"none", "pause", "yield", NULL};
+static const char *const fault_names[] = {"none", "slab_error", "invalid_condition",
+					  "drop_completion", NULL};
+
+#define U64(key, lo, hi, text) \
+	{#key, DFB_KEY_U64, offsetof(struct dfb_config, key), lo, hi, NULL, text}
+#define DBL(key, lo, hi, text) \
+	{#key, DFB_KEY_DOUBLE, offsetof(struct dfb_config, key), lo, hi, NULL, text}
+#define ENUM(key, names, text) \
+	{#key, DFB_KEY_ENUM, offsetof(struct dfb_config, key), 0, 0, names, text}
+
+const struct dfb_key dfb_config_keys[] = {
+	{"shape", DFB_KEY_SHAPE, offsetof(struct dfb_config, shape), 0, 0, NULL,
+	 "workload graph generator (see `deferbench list`)"},
+	U64(tasks, 1, 4e9, "tasks the orchestrator submits per round"),
+	U64(blocks, 1, 65535, "logical blocks per task (SPMD width)"),
+	DBL(kernel_us, 0, 1e7, "simulated kernel duration per subtask, microseconds"),
+	DBL(deferred_fraction, 0, 1, "fraction of tasks whose kernels leave deferred conditions"),
+	U64(conditions_per_task, 0, 4096, "conditions a deferred task leaves, spread over its subtasks"),
+	ENUM(engine, engine_names, "async engine: thread (an engine thread stores to real counters), virtual (deadline), or auto (thread if a PU is free for it)"),
+	DBL(engine_latency_us, 0, 1e7, "engine completion delay after the subtask's FIN, microseconds"),
+	U64(sched_threads, 1, 256, "scheduler threads (upstream: AICPU threads - 1)"),
+	U64(aic_cores, 0, 4096, "simulated cube (AIC) cores, one per cluster"),
+	U64(aiv_cores, 0, 8192, "simulated vector (AIV) cores, two per cluster"),
+	U64(window, 2, 1 << 24, "task ring slots (power of two)"),
+	U64(mailbox_capacity, 2, 1 << 24, "MPSC mailbox cells (power of two; upstream 4096)"),
+	U64(mailbox_refresh_head, 0, 1, "deviation: re-read a stale head instead of a spurious full (upstream: 0)"),
+	U64(max_async_waits, 1, 1 << 16, "async wait list entries (upstream MAX_ASYNC_WAITS 64)"),
+	U64(max_conditions_per_task, 1, 1 << 16, "conditions per slab and per wait entry (upstream 64)"),
+	ENUM(spin_hint, spin_names, "retry-loop hint: none, pause, or yield (pause then sched_yield)"),
+	U64(hang_budget_ms, 1, 3600000, "fail with SCHED_HANG after this long without progress"),
+	U64(seed, 0, 1.8e19, "seed of the graph's random choices"),
+	U64(dual_slot, 0, 1, "preload a pending subtask while one runs (upstream dual-slot dispatch)"),
+	U64(scope_tasks, 1, 1 << 24, "tasks per scope; a scope's tasks stay alive until it ends"),
+	U64(chain_len, 1, 1 << 24, "length of dependency chains in chained shapes"),
+	U64(release_batch, 1, 1 << 16, "completed slots batched per thread before release (upstream 256)"),
+	U64(local_ready, 0, 1024, "per-thread local ready buffer slots"),
+	U64(max_fanin, 1, 8, "producers per task"),
+	U64(max_fanout, 1, 1 << 16, "consumers per task"),
+	U64(measure_latency, 0, 1, "time the registration path of every FIN (two clock reads per FIN)"),
+	U64(verify, 0, 1, "check exactly-once completion and producer order of every task (stress mode)"),
+	ENUM(fault, fault_names, "fault injection for error-path tests"),
+	U64(fault_task, 0, 4e9, "submission index of the task the fault hits"),
+};
+const size_t dfb_config_nkeys = sizeof(dfb_config_keys) / sizeof(dfb_config_keys[0]);
+
+void dfb_config_defaults(struct dfb_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->shape = 0;
+	c->tasks = 1000;
+	c->blocks = 1;
+	c->kernel_us = 5;
+	c->deferred_fraction = 0;
+	c->conditions_per_task = 1;
+	c->engine = DFB_ENGINE_AUTO;
+	c->engine_latency_us = 10;
+	/* a2a3: 4 AICPU threads = 3 schedulers + the orchestrator;
+	 * 24 clusters of 1 AIC + 2 AIV. */
+	c->sched_threads = 3;
+	c->aic_cores = 24;
+	c->aiv_cores = 48;
+	c->window = 4096;
+	c->mailbox_capacity = 4096;
+	c->max_async_waits = 64;
+	c->max_conditions_per_task = 64;
+	c->spin_hint = DFB_SPIN_YIELD;
+	c->hang_budget_ms = 10000;
+	c->seed = 1;
+	c->dual_slot = 1;
+	c->scope_tasks = 64;
+	c->chain_len = 4;
+	c->release_batch = 256;
+	c->local_ready = 8;
+	c->max_fanin = 8;
+	c->max_fanout = 32;
+	c->measure_latency = 1;
+	c->verify = 0;
+	c->fault = DFB_FAULT_NONE;
+	c->fault_task = 0;
+}
+
+const struct dfb_key *dfb_config_key(const char *name)
+{
+	for (size_t i = 0; i < dfb_config_nkeys; i++)
+		if (strcmp(dfb_config_keys[i].name, name) == 0)
+			return &dfb_config_keys[i];
+	return NULL;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 63 || lb > 63)
+		return 64;
+	size_t d[64][64];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+			d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+	return d[la][lb];
+}
+
+const struct dfb_key *dfb_config_nearest(const char *name)
+{
+	const struct dfb_key *best = NULL;
+	size_t bd = (size_t)-1;
+	for (size_t i = 0; i < dfb_config_nkeys; i++) {
+		size_t d = edit_distance(name, dfb_config_keys[i].name);
+		if (d < bd) {
+			bd = d;
+			best = &dfb_config_keys[i];
+		}
+	}
+	return best;
+}
+
+static void list_names(const char *const *names, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (size_t i = 0; names[i] && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", names[i]);
+}
+
+int dfb_config_set(struct dfb_config *c, const struct dfb_key *k, const char *value,
+		   char *msg, size_t msglen)
+{
+	char *end;
+	void *field = (char *)c + k->offset;
+
+	switch (k->type) {
+	case DFB_KEY_U64: {
+		errno = 0;
+		if (*value == '-' || *value == 0)
+			goto bad_number;
+		unsigned long long v = strtoull(value, &end, 0);
+		if (errno || *end)
+			goto bad_number;
+		if ((double)v < k->min || (double)v > k->max) {
+			snprintf(msg, msglen, "%s = %s is out of range [%.0f, %.0f]", k->name,
+				 value, k->min, k->max);
+			return -1;
+		}
+		*(uint64_t *)field = v;
+		return 0;
+	}
+	case DFB_KEY_DOUBLE: {
+		errno = 0;
+		if (*value == 0)
+			goto bad_number;
+		double v = strtod(value, &end);
+		if (errno || *end || !isfinite(v))
+			goto bad_number;
+		if (v < k->min || v > k->max) {
+			snprintf(msg, msglen, "%s = %s is out of range [%g, %g]", k->name, value,
+				 k->min, k->max);
+			return -1;
+		}
+		*(double *)field = v;
+		return 0;
+	}
+	case DFB_KEY_ENUM:
+		for (uint64_t i = 0; k->names[i]; i++)
+			if (strcmp(k->names[i], value) == 0) {
+				*(uint64_t *)field = i;
+				return 0;
+			}
+		{
+			char names[256];
+			list_names(k->names, names, sizeof(names));
+			snprintf(msg, msglen, "%s = '%s' is not one of: %s", k->name, value, names);
+		}
+		return -1;
+	case DFB_KEY_SHAPE:
+		for (size_t i = 0; i < dfb_nshapes; i++)
+			if (strcmp(dfb_shapes[i]->name, value) == 0) {
+				*(uint64_t *)field = i;
+				return 0;
+			}
+		snprintf(msg, msglen, "%s = '%s' is not a known shape (see `deferbench list`)",
+			 k->name, value);
+		return -1;
+	}
+bad_number:
+	snprintf(msg, msglen, "%s = '%s' is not a %s", k->name, value,
+		 k->type == DFB_KEY_U64 ? "non-negative integer" : "number");
+	return -1;
+}
+
+int dfb_config_set_kv(struct dfb_config *c, const char *kv, char *msg, size_t msglen)
+{
+	const char *eq = strchr(kv, '=');
+	char name[64];
+	if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(name)) {
+		snprintf(msg, msglen, "'%s' is not key=value", kv);
+		return -1;
+	}
+	memcpy(name, kv, (size_t)(eq - kv));
+	name[eq - kv] = 0;
+	const struct dfb_key *k = dfb_config_key(name);
+	if (!k) {
+		const struct dfb_key *n = dfb_config_nearest(name);
+		snprintf(msg, msglen, "unknown key '%s' (did you mean '%s'?)", name, n->name);
+		return -1;
+	}
+	return dfb_config_set(c, k, eq + 1, msg, msglen);
+}
+
+static int is_pow2(uint64_t v)
+{
+	return v >= 2 && (v & (v - 1)) == 0;
+}
+
+int dfb_config_check(const struct dfb_config *c, char *msg, size_t msglen)
+{
+	uint64_t clusters = c->aic_cores > (c->aiv_cores + 1) / 2 ? c->aic_cores
+								  : (c->aiv_cores + 1) / 2;
+	if (!is_pow2(c->window)) {
+		snprintf(msg, msglen, "window = %llu is not a power of two",
+			 (unsigned long long)c->window);
+		return -1;
+	}
+	if (!is_pow2(c->mailbox_capacity)) {
+		snprintf(msg, msglen, "mailbox_capacity = %llu is not a power of two",
+			 (unsigned long long)c->mailbox_capacity);
+		return -1;
+	}
+	if (clusters < c->sched_threads) {
+		snprintf(msg, msglen,
+			 "sched_threads = %llu but only %llu clusters (aic_cores=%llu, "
+			 "aiv_cores=%llu): every scheduler thread needs a cluster",
+			 (unsigned long long)c->sched_threads, (unsigned long long)clusters,
+			 (unsigned long long)c->aic_cores, (unsigned long long)c->aiv_cores);
+		return -1;
+	}
+	if (c->scope_tasks > c->window) {
+		snprintf(msg, msglen,
+			 "scope_tasks = %llu exceeds window = %llu: a scope holds its slots "
+			 "until it ends, so the ring would deadlock",
+			 (unsigned long long)c->scope_tasks, (unsigned long long)c->window);
+		return -1;
+	}
+	if (c->shape >= dfb_nshapes) {
+		snprintf(msg, msglen, "shape index %llu out of range", (unsigned long long)c->shape);
+		return -1;
+	}
+	return 0;
+}
+
+void dfb_config_format(const struct dfb_config *c, const struct dfb_key *k, char *buf,
+		       size_t len)
+{
+	const void *field = (const char *)c + k->offset;
+	uint64_t v;
+	switch (k->type) {
+	case DFB_KEY_U64:
+		snprintf(buf, len, "%llu", (unsigned long long)*(const uint64_t *)field);
+		break;
+	case DFB_KEY_DOUBLE:
+		snprintf(buf, len, "%g", *(const double *)field);
+		break;
+	case DFB_KEY_ENUM:
+		v = *(const uint64_t *)field;
+		snprintf(buf, len, "%s", k->names[v]);
+		break;
+	case DFB_KEY_SHAPE:
+		v = *(const uint64_t *)field;
+		snprintf(buf, len, "%s", v < dfb_nshapes ? dfb_shapes[v]->name : "?");
+		break;
+	}
+}

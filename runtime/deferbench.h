@@ -1,0 +1,274 @@
+/* deferbench: a host-CPU model of the PTO runtime's scheduling and
+ * deferred-completion path, with the registration strategy chosen at run
+ * time.  Public API of libdeferbench.
+ *
+ * Threading: a dfb_runtime is driven by one control thread (create, run
+ * rounds, destroy); dfb_runtime_run_round starts and joins the runtime's own
+ * threads.  Nothing here calls exit(): errors come back as dfb_err codes. */
+#ifndef DEFERBENCH_H
+#define DEFERBENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors --------------------------------------------------------- */
+
+#define DFB_ERRORS(X)                                                          \
+	X(OK, "no error")                                                      \
+	X(SLAB_ERROR, "a kernel reported an error code in its completion slab") \
+	X(REGISTRATION_FAILED, "more conditions than a task may register")     \
+	X(ASYNC_WAIT_OVERFLOW, "more waiting tasks than the async wait list holds") \
+	X(UNKNOWN_MSG_KIND, "a mailbox message of unknown kind")               \
+	X(COMPLETION_INVALID, "a condition of an invalid completion type")     \
+	X(SCHED_HANG, "no progress within the hang budget")                    \
+	X(FANOUT_OVERFLOW, "a task has more producers or consumers than configured") \
+	X(INVARIANT, "a runtime invariant was violated")                       \
+	X(CONFIG, "invalid configuration")                                     \
+	X(SYSTEM, "a system call failed")
+
+enum dfb_err {
+#define DFB_X(name, text) DFB_ERR_##name,
+	DFB_ERRORS(DFB_X)
+#undef DFB_X
+	DFB_ERR__COUNT
+};
+
+/* "ASYNC_WAIT_OVERFLOW" for DFB_ERR_ASYNC_WAIT_OVERFLOW; any thread. */
+const char *dfb_err_name(enum dfb_err e);
+/* One-line explanation of the code; any thread. */
+const char *dfb_err_text(enum dfb_err e);
+
+/* The first error of a round, with the context a user needs. */
+struct dfb_error {
+	enum dfb_err code;
+	int64_t task_index;     /* submission index of the task, or -1 */
+	uint64_t task_token;    /* (ring << 32) | local id, when task_index >= 0 */
+	int thread;             /* scheduler thread that saw it, -1 otherwise */
+	char detail[256];
+	char *dump;             /* hang report (thread, core, wait entry state), or NULL */
+};
+
+/* Formats "ERROR_NAME: explanation (task T, thread N): detail" into buf. */
+void dfb_error_format(const struct dfb_error *e, char *buf, size_t len);
+
+/* ---- configuration -------------------------------------------------- */
+
+/* auto: a real engine thread when the machine has a PU for it beside the
+ * scheduler and orchestrator threads, else the zero-cost virtual engine. */
+enum dfb_engine_mode { DFB_ENGINE_THREAD = 0, DFB_ENGINE_VIRTUAL = 1, DFB_ENGINE_AUTO = 2 };
+enum dfb_fault {
+	DFB_FAULT_NONE = 0,
+	DFB_FAULT_SLAB_ERROR,        /* fault_task's first subtask reports an error */
+	DFB_FAULT_INVALID_CONDITION, /* ... writes a condition of an unknown type */
+	DFB_FAULT_DROP_COMPLETION,   /* ... its engine never completes: a hang */
+};
+
+/* Every scenario parameter.  The key table in config.c (dfb_config_keys)
+ * is the only place that names them: --set, scenario files, help and the
+ * results all read it. */
+struct dfb_config {
+	uint64_t shape;              /* index into the workload shape table */
+	uint64_t tasks;
+	uint64_t blocks;
+	double kernel_us;
+	double deferred_fraction;
+	uint64_t conditions_per_task;
+	uint64_t engine;             /* enum dfb_engine_mode */
+	double engine_latency_us;
+	uint64_t sched_threads;
+	uint64_t aic_cores;
+	uint64_t aiv_cores;
+	uint64_t window;
+	uint64_t mailbox_capacity;
+	uint64_t mailbox_refresh_head;
+	uint64_t max_async_waits;
+	uint64_t max_conditions_per_task;
+	uint64_t spin_hint;          /* enum dfb_spin_hint */
+	uint64_t hang_budget_ms;
+	uint64_t seed;
+	uint64_t dual_slot;
+	uint64_t scope_tasks;
+	uint64_t chain_len;
+	uint64_t release_batch;
+	uint64_t local_ready;
+	uint64_t max_fanin;
+	uint64_t max_fanout;
+	uint64_t measure_latency;
+	uint64_t verify;
+	uint64_t fault;              /* enum dfb_fault */
+	uint64_t fault_task;
+};
+
+enum dfb_key_type { DFB_KEY_U64, DFB_KEY_DOUBLE, DFB_KEY_ENUM, DFB_KEY_SHAPE };
+
+struct dfb_key {
+	const char *name;
+	enum dfb_key_type type;
+	size_t offset;
+	double min, max;             /* inclusive range (U64, DOUBLE) */
+	const char *const *names;    /* NULL-terminated (ENUM) */
+	const char *help;
+};
+
+extern const struct dfb_key dfb_config_keys[];
+extern const size_t dfb_config_nkeys;
+
+/* Upstream defaults (a2a3: 24 clusters, 3 scheduler threads, ...). */
+void dfb_config_defaults(struct dfb_config *c);
+/* Looks a key up by exact name; NULL if none. */
+const struct dfb_key *dfb_config_key(const char *name);
+/* The key nearest to `name` by edit distance, for "did you mean". */
+const struct dfb_key *dfb_config_nearest(const char *name);
+/* Parses `value` into key k of c.  Returns 0, or -1 with a message in msg. */
+int dfb_config_set(struct dfb_config *c, const struct dfb_key *k, const char *value,
+		   char *msg, size_t msglen);
+/* Parses "key=value".  Returns 0, or -1 with a message in msg. */
+int dfb_config_set_kv(struct dfb_config *c, const char *kv, char *msg, size_t msglen);
+/* Cross-key checks (cores vs threads, window a power of two, ...).
+ * Returns 0, or -1 with a message in msg. */
+int dfb_config_check(const struct dfb_config *c, char *msg, size_t msglen);
+/* Writes key's current value as text. */
+void dfb_config_format(const struct dfb_config *c, const struct dfb_key *k,
+		       char *buf, size_t len);
+
+/* ---- workload shapes (graph generators) ------------------------------ */
+
+struct dfb_task_desc {
+	uint8_t mask;                /* bit0 AIC, bit1 AIV0, bit2 AIV1; 0 = dependency-only */
+	uint8_t alloc;               /* hidden alloc task: complete at submit */
+	uint8_t scope_end;           /* close the current scope after this task */
+	uint16_t blocks;
+	uint32_t conditions;         /* deferred conditions over all its subtasks */
+	uint64_t kernel_ns;
+	uint32_t nproducers;
+	uint64_t producers[8];       /* submission indices of earlier tasks */
+};
+
+struct dfb_shape {
+	const char *name;
+	const char *summary;
+	/* Scenario-specific defaults applied over dfb_config_defaults. */
+	void (*defaults)(struct dfb_config *c);
+	/* Describes task `index` (0-based, < cfg->tasks).  Deterministic in
+	 * (cfg, index): both strategies see the same graph. */
+	void (*task)(const struct dfb_config *c, uint64_t index, struct dfb_task_desc *d);
+};
+
+extern const struct dfb_shape *const dfb_shapes[];
+extern const size_t dfb_nshapes;
+const struct dfb_shape *dfb_shape_find(const char *name);
+
+/* ---- statistics ---------------------------------------------------------- */
+
+/* Per-FIN counters; one per scheduler thread, merged after a round. */
+#define DFB_COUNTERS(X)                                                          \
+	X(fin_events, "FIN events observed")                                     \
+	X(registrations, "FINs whose registration left work for the consumer")   \
+	X(inline_completions, "tasks completed on the FIN thread")               \
+	X(consumer_completions, "tasks completed by the wait-list consumer")     \
+	X(lock_misses, "register_deferred SKIPPED (wait-list lock held)")        \
+	X(mailbox_full_retries, "pushes refused by a full mailbox (mpsc_skipped_count)") \
+	X(cas_retries, "lost head-claim CAS races")                              \
+	X(drained_msgs, "mailbox messages drained by the consumer")              \
+	X(polls, "poll_and_complete passes that took the lock")                 \
+	X(poll_lock_misses, "poll_and_complete try-lock misses")                 \
+	X(dispatches, "subtasks dispatched to cores")                            \
+	X(dummy_completions, "dependency-only tasks completed without a core")
+
+struct dfb_counters {
+#define DFB_X(name, text) uint64_t name;
+	DFB_COUNTERS(DFB_X)
+#undef DFB_X
+};
+
+struct dfb_counter_info {
+	const char *name;
+	const char *help;
+	size_t offset;
+};
+extern const struct dfb_counter_info dfb_counter_info[];
+extern const size_t dfb_ncounters;
+void dfb_counters_add(struct dfb_counters *into, const struct dfb_counters *from);
+
+/* Log-bucketed latency histogram: 16 sub-buckets per power of two, so a
+ * reported percentile is within 1/16 (6.25%) of the true value.  Single
+ * writer; merge after the writers are done. */
+#define DFB_HIST_SUB_BITS 4
+#define DFB_HIST_BUCKETS (64 << DFB_HIST_SUB_BITS)
+struct dfb_hist {
+	uint64_t count, sum, min, max;
+	uint64_t b[DFB_HIST_BUCKETS];
+};
+void dfb_hist_reset(struct dfb_hist *h);
+void dfb_hist_merge(struct dfb_hist *into, const struct dfb_hist *from);
+/* Value at quantile q in [0,1]: the upper bound of the bucket holding the
+ * ceil(q*count)-th sample, clamped to [min, max].  0 when empty. */
+uint64_t dfb_hist_quantile(const struct dfb_hist *h, double q);
+unsigned dfb_hist_bucket(uint64_t v);
+uint64_t dfb_hist_bucket_upper(unsigned b);
+static inline void dfb_hist_add(struct dfb_hist *h, uint64_t v)
+{
+	h->b[dfb_hist_bucket(v)]++;
+	h->count++;
+	h->sum += v;
+	if (v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+}
+
+/* ---- rounds ------------------------------------------------------- */
+
+/* Round timings in microseconds, as upstream's benchmark script prints. */
+#define DFB_ROUND_METRICS(X)                                    \
+	X(host_us, "Host (us)", "wall time of the whole round, set-up included") \
+	X(total_us, "Total (us)", "first start to last end, all threads")       \
+	X(sched_us, "Sched (us)", "earliest sched_start to latest sched_end")   \
+	X(orch_us, "Orch (us)", "orch_start to orch_end")
+
+struct dfb_round_result {
+#define DFB_X(name, title, help) double name;
+	DFB_ROUND_METRICS(DFB_X)
+#undef DFB_X
+	uint64_t tasks, subtasks;
+	struct dfb_counters counters;
+	struct dfb_hist reg_latency;  /* ns per FIN in the registration path */
+	uint64_t peak_wait_entries;
+	struct dfb_error error;       /* code DFB_ERR_OK on success */
+};
+
+struct dfb_strategy;
+struct dfb_runtime;
+
+/* Strategy table lookup; NULL when unknown. */
+const struct dfb_strategy *dfb_strategy_find(const char *name);
+const char *dfb_strategy_name(const struct dfb_strategy *s);
+const char *dfb_strategy_summary(const struct dfb_strategy *s);
+extern const struct dfb_strategy *const dfb_strategies[];
+extern const size_t dfb_nstrategies;
+
+/* Allocates everything a round needs (no allocation happens inside a
+ * round).  Control thread.  Returns NULL with *err filled on failure. */
+struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c,
+				       const struct dfb_strategy *s,
+				       struct dfb_error *err);
+/* Runs one round to completion, or to its first error, which lands in
+ * out->error.  Returns 0 on success, -1 on a failed round.  Never hangs:
+ * the hang budget bounds every wait.  Control thread. */
+int dfb_runtime_run_round(struct dfb_runtime *rt, struct dfb_round_result *out);
+/* The configuration the runtime runs, with `auto` values resolved. */
+const struct dfb_config *dfb_runtime_config(const struct dfb_runtime *rt);
+/* Frees the runtime and its round's dump text.  Control thread. */
+void dfb_runtime_destroy(struct dfb_runtime *rt);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

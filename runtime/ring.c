@@ -1,0 +1,182 @@
+/* The orchestrator: submits the shape's graph into the task ring, wiring
+ * each task to its producers, closing scopes, and waiting for ring space
+ * (flow control) when the window is full. */
+#include "dfb_internal.h"
+
+static bool slot_reusable(struct dfb_slot *slot)
+{
+	/* acquire: pairs with the release store of CONSUMED, so every use
+	 * of the slot happens before we overwrite it. */
+	int st = atomic_load_explicit(&slot->state, memory_order_acquire);
+	return st == DFB_SLOT_CONSUMED || st == DFB_SLOT_FREE;
+}
+
+/* Waits until task `index` has a slot; false when the round stops. */
+static bool wait_for_ring(struct dfb_runtime *rt, uint64_t index)
+{
+	uint64_t window = rt->cfg.window;
+	while (index - rt->ring_tail >= window) {
+		if (slot_reusable(dfb_slot_of(rt, rt->ring_tail))) {
+			rt->ring_tail++;
+			continue;
+		}
+		atomic_store_explicit(&rt->orch_phase, DFB_PH_ORCH_WAIT_RING, memory_order_relaxed);
+		dfb_spin_hint(rt->hint);
+		if (dfb_stopped(rt))
+			return false;
+	}
+	return true;
+}
+
+static void lock_fanout(struct dfb_runtime *rt, struct dfb_slot *p)
+{
+	int expected = 0;
+	/* acquire: pairs with the completing thread's unlock, so we see
+	 * COMPLETED if it marked it. */
+	while (!atomic_compare_exchange_weak_explicit(&p->fanout_lock, &expected, 1,
+						      memory_order_acquire,
+						      memory_order_relaxed)) {
+		expected = 0;
+		atomic_store_explicit(&rt->orch_phase, DFB_PH_ORCH_FANOUT_LOCK,
+				      memory_order_relaxed);
+		dfb_spin_hint(rt->hint);
+	}
+}
+
+/* Wires `slot` to producer `p`: returns 1 if the dependency is already
+ * satisfied (producer complete or gone), 0 if the producer will count it. */
+static int wire(struct dfb_runtime *rt, struct dfb_slot *slot, uint64_t p)
+{
+	struct dfb_slot *ps = dfb_slot_of(rt, p);
+
+	if (ps->index != p || slot_reusable(ps)) {
+		slot->fanin[slot->nfanin++] = p;
+		return 1;
+	}
+	lock_fanout(rt, ps);
+	uint64_t v = atomic_load_explicit(&ps->fanout_rc, memory_order_relaxed);
+	bool consumed;
+	do {
+		consumed = dfb_fanout_ref(v) == dfb_fanout_count(v);
+		if (consumed)
+			break;
+		/* relaxed: the fanout lock and the consumer's later acq_rel
+		 * release order this count. */
+	} while (!atomic_compare_exchange_weak_explicit(&ps->fanout_rc, &v, v + DFB_FANOUT_ONE_COUNT,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	int satisfied = 1;
+	if (consumed) {
+		slot->fanin[slot->nfanin++] = p;
+	} else {
+		slot->fanin[slot->nfanin++] = p | DFB_FANIN_HOLDS_REF;
+		if (atomic_load_explicit(&ps->state, memory_order_relaxed) != DFB_SLOT_COMPLETED) {
+			if (ps->nfanout == rt->cfg.max_fanout) {
+				dfb_raise(rt, DFB_ERR_FANOUT_OVERFLOW, ps, -1,
+					  "more than max_fanout = %llu consumers",
+					  (unsigned long long)rt->cfg.max_fanout);
+			} else {
+				ps->fanout[ps->nfanout++] = (uint32_t)slot->index;
+				satisfied = 0;
+			}
+		}
+	}
+	/* release: our append (and the consumer slot's fields) happen before
+	 * the completing thread's walk of the list. */
+	atomic_store_explicit(&ps->fanout_lock, 0, memory_order_release);
+	return satisfied;
+}
+
+static bool submit(struct dfb_runtime *rt, uint64_t index, const struct dfb_task_desc *d)
+{
+	if (!wait_for_ring(rt, index))
+		return false;
+	atomic_store_explicit(&rt->orch_phase, DFB_PH_ORCH_SUBMIT, memory_order_relaxed);
+
+	struct dfb_slot *slot = dfb_slot_of(rt, index);
+	uint32_t conditions = d->conditions < rt->counters_per_slot ? d->conditions
+								     : rt->counters_per_slot;
+	slot->token = index & 0xffffffffu; /* ring 0: (0 << 32) | local id */
+	slot->index = index;
+	slot->kernel_ns = d->kernel_ns;
+	slot->mask = d->mask;
+	slot->blocks = d->blocks ? d->blocks : 1;
+	slot->total_required_subtasks = slot->blocks * (uint32_t)__builtin_popcount(d->mask);
+	slot->conditions = d->mask ? conditions : 0;
+	slot->payload = d->mask != 0 && !d->alloc;
+	slot->next_block = 0;
+	slot->nfanin = 0;
+	slot->nfanout = 0;
+	slot->fanin_count = d->nproducers;
+	for (uint32_t k = 0; k < slot->conditions; k++)
+		atomic_store_explicit(&slot->counters[k], 0, memory_order_relaxed);
+	atomic_store_explicit(&slot->completed_subtasks, 0, memory_order_relaxed);
+	atomic_store_explicit(&slot->fanin_refcount, 0, memory_order_relaxed);
+	atomic_store_explicit(&slot->any_subtask_deferred, false, memory_order_relaxed);
+	/* Scope reference, plus the task's own (dropped at its release);
+	 * an alloc task never completes through the scheduler, so it holds
+	 * only its scope's. */
+	atomic_store_explicit(&slot->fanout_rc, (d->alloc ? 1 : 2) * DFB_FANOUT_ONE_COUNT,
+			      memory_order_relaxed);
+	atomic_store_explicit(&slot->state, d->alloc ? DFB_SLOT_COMPLETED : DFB_SLOT_PENDING,
+			      memory_order_relaxed);
+	if (d->alloc) {
+		if (rt->done_flags)
+			atomic_store_explicit(&rt->done_flags[index], 1, memory_order_release);
+		return true;
+	}
+
+	uint32_t early = 0;
+	for (uint32_t i = 0; i < d->nproducers; i++) {
+		if (d->producers[i] >= index) {
+			dfb_raise(rt, DFB_ERR_INVARIANT, slot, -1,
+				  "shape names producer %llu, not earlier than the task",
+				  (unsigned long long)d->producers[i]);
+			return false;
+		}
+		early += (uint32_t)wire(rt, slot, d->producers[i]);
+	}
+	if (d->nproducers == 0) {
+		dfb_make_ready(rt, NULL, slot);
+	} else if (early) {
+		/* acq_rel: as a producer's increment (complete.c). */
+		uint32_t r = atomic_fetch_add_explicit(&slot->fanin_refcount, early,
+						       memory_order_acq_rel) + early;
+		if (r == slot->fanin_count)
+			dfb_make_ready(rt, NULL, slot);
+	}
+	return true;
+}
+
+void *dfb_orchestrator_main(void *arg)
+{
+	struct dfb_runtime *rt = arg;
+	uint64_t scope_start = 0;
+	struct dfb_task_desc d;
+
+	rt->orch_start = dfb_now_ns();
+	rt->ring_tail = 0;
+	for (uint64_t i = 0; i < rt->cfg.tasks && !dfb_stopped(rt); i++) {
+		rt->shape->task(&rt->cfg, i, &d);
+		if (d.nproducers > rt->cfg.max_fanin) {
+			dfb_raise(rt, DFB_ERR_FANOUT_OVERFLOW, NULL, -1,
+				  "task %llu has %u producers, max_fanin = %llu",
+				  (unsigned long long)i, d.nproducers,
+				  (unsigned long long)rt->cfg.max_fanin);
+			break;
+		}
+		if (!submit(rt, i, &d))
+			break;
+		atomic_fetch_add_explicit(&rt->orch_progress, 1, memory_order_relaxed);
+		if (d.scope_end || i + 1 - scope_start == rt->cfg.scope_tasks || i + 1 == rt->cfg.tasks) {
+			/* Scope end: drop the scope's reference on each of
+			 * its tasks, which are all still alive (it held them). */
+			for (uint64_t j = scope_start; j <= i; j++)
+				dfb_release_ref(rt, dfb_slot_of(rt, j));
+			scope_start = i + 1;
+		}
+	}
+	rt->orch_end = dfb_now_ns();
+	atomic_store_explicit(&rt->orch_phase, DFB_PH_DONE, memory_order_relaxed);
+	return NULL;
+}

@@ -1,0 +1,418 @@
+/* Runtime life cycle: allocation (all of it here, none inside a round),
+ * rounds with their watchdog, the end-of-round invariants, and errors. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dfb_internal.h"
+
+#define DUMP_CAP (256 * 1024)
+
+const char *const dfb_phase_names[] = {
+	[DFB_PH_START] = "starting", [DFB_PH_IDLE] = "idle loop",
+	[DFB_PH_FIN] = "handling a FIN", [DFB_PH_REGISTER] = "register_deferred (spinning on the lock)",
+	[DFB_PH_PUSH] = "pushing to the mailbox", [DFB_PH_POLL] = "poll_and_complete",
+	[DFB_PH_DISPATCH] = "dispatching", [DFB_PH_RELEASE] = "releasing a batch",
+	[DFB_PH_ORCH_SUBMIT] = "submitting", [DFB_PH_ORCH_WAIT_RING] = "waiting for ring space",
+	[DFB_PH_ORCH_FANOUT_LOCK] = "waiting for a fanout lock",
+	[DFB_PH_ENGINE_PUSH] = "waiting for engine queue space", [DFB_PH_DONE] = "finished",
+};
+
+void dfb_raise(struct dfb_runtime *rt, enum dfb_err code, const struct dfb_slot *slot,
+	       int thread, const char *fmt, ...)
+{
+	int expected = DFB_ERR_OK;
+	/* acq_rel: exactly one raiser wins and owns rt->err; the control
+	 * thread reads it after joining every thread. */
+	if (atomic_compare_exchange_strong_explicit(&rt->err_code, &expected, (int)code,
+						    memory_order_acq_rel, memory_order_relaxed)) {
+		rt->err.code = code;
+		rt->err.task_index = slot ? (int64_t)slot->index : -1;
+		rt->err.task_token = slot ? slot->token : 0;
+		rt->err.thread = thread;
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(rt->err.detail, sizeof(rt->err.detail), fmt, ap);
+		va_end(ap);
+	}
+	atomic_store_explicit(&rt->stop, true, memory_order_relaxed);
+}
+
+static int sched_init(struct dfb_runtime *rt)
+{
+	const struct dfb_config *c = &rt->cfg;
+	rt->nsched = (uint32_t)c->sched_threads;
+	rt->nclusters = (uint32_t)(c->aic_cores > (c->aiv_cores + 1) / 2 ? c->aic_cores
+									 : (c->aiv_cores + 1) / 2);
+	rt->ncores = (uint32_t)(c->aic_cores + c->aiv_cores);
+	rt->sched = aligned_alloc(DFB_CACHELINE, rt->nsched * sizeof(*rt->sched));
+	rt->cores = calloc(rt->ncores ? rt->ncores : 1, sizeof(*rt->cores));
+	rt->slab_pool = calloc((size_t)rt->ncores * 2 * rt->max_cond + 1, sizeof(*rt->slab_pool));
+	if (!rt->sched || !rt->cores || !rt->slab_pool)
+		return -1;
+	memset(rt->sched, 0, rt->nsched * sizeof(*rt->sched));
+
+	/* Clusters go round-robin to threads; a thread's cores are
+	 * contiguous in rt->cores and grouped by cluster (MIX dispatch
+	 * relies on that). */
+	uint32_t n = 0;
+	for (uint32_t t = 0; t < rt->nsched; t++) {
+		struct dfb_sched *s = &rt->sched[t];
+		s->rt = rt;
+		s->id = (int)t;
+		s->cores = &rt->cores[n];
+		for (uint32_t cl = t; cl < rt->nclusters; cl += rt->nsched) {
+			static const uint8_t bits[3] = {1, 2, 4};
+			bool has[3] = {cl < c->aic_cores, 2 * cl < c->aiv_cores,
+				       2 * cl + 1 < c->aiv_cores};
+			for (int k = 0; k < 3; k++) {
+				if (!has[k])
+					continue;
+				struct dfb_core *core = &rt->cores[n];
+				core->id = n;
+				core->cluster = cl;
+				core->kind = k == 0 ? DFB_CORE_AIC : DFB_CORE_AIV;
+				core->bit = bits[k];
+				for (int p = 0; p < 2; p++)
+					core->slab[p].entries =
+						rt->slab_pool + ((size_t)n * 2 + (size_t)p) * rt->max_cond;
+				n++;
+				s->ncores++;
+			}
+		}
+		s->local = calloc(c->local_ready + 1, sizeof(*s->local));
+		s->batch = calloc(c->release_batch, sizeof(*s->batch));
+		uint64_t per_task = rt->counters_per_slot < rt->max_cond ? rt->counters_per_slot
+									   : rt->max_cond;
+		uint64_t cap = (s->ncores * 2ull + c->max_async_waits) * per_task + 64;
+		if (!s->local || !s->batch || dfb_spsc_init(&s->engine_q, cap))
+			return -1;
+	}
+	return dfb_heap_init(rt);
+}
+
+struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c, const struct dfb_strategy *s,
+				       struct dfb_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	err->task_index = -1;
+	err->thread = -1;
+	if (dfb_config_check(c, err->detail, sizeof(err->detail))) {
+		err->code = DFB_ERR_CONFIG;
+		return NULL;
+	}
+	struct dfb_runtime *rt = aligned_alloc(DFB_CACHELINE, sizeof(*rt));
+	if (!rt)
+		goto nomem;
+	memset(rt, 0, sizeof(*rt));
+	rt->cfg = *c;
+	if (c->engine == DFB_ENGINE_AUTO) {
+		long pus = sysconf(_SC_NPROCESSORS_ONLN);
+		rt->cfg.engine = pus >= (long)c->sched_threads + 2 ? DFB_ENGINE_THREAD
+								  : DFB_ENGINE_VIRTUAL;
+	}
+	rt->strategy = s;
+	rt->shape = dfb_shapes[c->shape];
+	rt->window_mask = (uint32_t)(c->window - 1);
+	rt->max_cond = (uint32_t)c->max_conditions_per_task;
+	rt->hint = (enum dfb_spin_hint)c->spin_hint;
+	rt->counters_per_slot = (uint32_t)(c->conditions_per_task ? c->conditions_per_task : 1);
+
+	size_t w = c->window;
+	rt->slots = aligned_alloc(DFB_CACHELINE, w * sizeof(*rt->slots));
+	rt->fanin_pool = calloc(w * c->max_fanin, sizeof(*rt->fanin_pool));
+	rt->fanout_pool = calloc(w * c->max_fanout, sizeof(*rt->fanout_pool));
+	rt->counter_pool = calloc(w * rt->counters_per_slot, sizeof(*rt->counter_pool));
+	rt->dump = malloc(DUMP_CAP);
+	rt->dump_cap = DUMP_CAP;
+	if (!rt->slots || !rt->fanin_pool || !rt->fanout_pool || !rt->counter_pool || !rt->dump)
+		goto nomem;
+	memset(rt->slots, 0, w * sizeof(*rt->slots));
+	for (size_t i = 0; i < w; i++) {
+		rt->slots[i].fanin = rt->fanin_pool + i * c->max_fanin;
+		rt->slots[i].fanout = rt->fanout_pool + i * c->max_fanout;
+		rt->slots[i].counters = rt->counter_pool + i * rt->counters_per_slot;
+	}
+	if (c->verify && !(rt->done_flags = calloc(c->tasks, 1)))
+		goto nomem;
+	for (int q = 0; q < DFB_Q__COUNT; q++)
+		if (dfb_mpmc_init(&rt->ready[q], w))
+			goto nomem;
+	if (dfb_wl_init(&rt->wl, (uint32_t)c->max_async_waits, rt->max_cond))
+		goto nomem;
+	if (sched_init(rt))
+		goto nomem;
+	if (s->init && s->init(rt))
+		goto nomem;
+	return rt;
+nomem:
+	err->code = DFB_ERR_SYSTEM;
+	snprintf(err->detail, sizeof(err->detail), "cannot allocate the runtime: %s",
+		 strerror(errno ? errno : ENOMEM));
+	dfb_runtime_destroy(rt);
+	return NULL;
+}
+
+const struct dfb_config *dfb_runtime_config(const struct dfb_runtime *rt)
+{
+	return &rt->cfg;
+}
+
+void dfb_runtime_destroy(struct dfb_runtime *rt)
+{
+	if (!rt)
+		return;
+	if (rt->strategy && rt->strategy->fini && rt->sched)
+		rt->strategy->fini(rt);
+	for (uint32_t i = 0; rt->sched && i < rt->nsched; i++) {
+		free(rt->sched[i].local);
+		free(rt->sched[i].batch);
+		dfb_spsc_fini(&rt->sched[i].engine_q);
+	}
+	free(rt->sched);
+	free(rt->cores);
+	free(rt->slab_pool);
+	free(rt->heap);
+	dfb_wl_fini(&rt->wl);
+	for (int q = 0; q < DFB_Q__COUNT; q++)
+		dfb_mpmc_fini(&rt->ready[q]);
+	free(rt->done_flags);
+	free(rt->slots);
+	free(rt->fanin_pool);
+	free(rt->fanout_pool);
+	free((void *)rt->counter_pool);
+	free(rt->dump);
+	free(rt);
+}
+
+static void round_reset(struct dfb_runtime *rt)
+{
+	for (size_t i = 0; i < rt->cfg.window; i++) {
+		struct dfb_slot *s = &rt->slots[i];
+		s->index = UINT64_MAX;
+		atomic_store_explicit(&s->state, DFB_SLOT_FREE, memory_order_relaxed);
+		atomic_store_explicit(&s->fanout_lock, 0, memory_order_relaxed);
+	}
+	if (rt->done_flags)
+		memset((void *)rt->done_flags, 0, rt->cfg.tasks);
+	dfb_wl_reset(&rt->wl);
+	for (uint32_t i = 0; i < rt->nsched; i++) {
+		struct dfb_sched *s = &rt->sched[i];
+		memset(&s->c, 0, sizeof(s->c));
+		dfb_hist_reset(&s->lat);
+		s->nlocal = s->nbatch = 0;
+		s->sched_start = s->sched_end = 0;
+		atomic_store_explicit(&s->progress, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->phase, DFB_PH_START, memory_order_relaxed);
+		atomic_store_explicit(&s->phase_token, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->engine_q.head, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->engine_q.tail, 0, memory_order_relaxed);
+		for (uint32_t k = 0; k < s->ncores; k++) {
+			s->cores[k].run.valid = s->cores[k].pend.valid = 0;
+			s->cores[k].dispatched = 0;
+		}
+	}
+	rt->heap_len = 0;
+	rt->orch_start = rt->orch_end = 0;
+	atomic_store_explicit(&rt->orch_progress, 0, memory_order_relaxed);
+	atomic_store_explicit(&rt->orch_phase, DFB_PH_START, memory_order_relaxed);
+	atomic_store_explicit(&rt->engine_fired, 0, memory_order_relaxed);
+	atomic_store_explicit(&rt->consumed, 0, memory_order_relaxed);
+	atomic_store_explicit(&rt->stop, false, memory_order_relaxed);
+	atomic_store_explicit(&rt->err_code, DFB_ERR_OK, memory_order_relaxed);
+	memset(&rt->err, 0, sizeof(rt->err));
+	rt->err.task_index = -1;
+	rt->err.thread = -1;
+}
+
+static uint64_t total_progress(struct dfb_runtime *rt)
+{
+	uint64_t p = atomic_load_explicit(&rt->orch_progress, memory_order_relaxed) +
+		     atomic_load_explicit(&rt->engine_fired, memory_order_relaxed) +
+		     atomic_load_explicit(&rt->consumed, memory_order_relaxed);
+	for (uint32_t i = 0; i < rt->nsched; i++)
+		p += atomic_load_explicit(&rt->sched[i].progress, memory_order_relaxed);
+	return p;
+}
+
+#define DUMP(...)                                                                     \
+	do {                                                                          \
+		if (o < rt->dump_cap)                                                 \
+			o += (size_t)snprintf(rt->dump + o, rt->dump_cap - o, __VA_ARGS__); \
+	} while (0)
+
+/* Phases are captured while the threads run; everything else is read
+ * after they have been joined, so the dump itself races with nothing. */
+static void hang_dump(struct dfb_runtime *rt, const int *phases, const uint64_t *tokens,
+		      int orch_phase, uint64_t now)
+{
+	size_t o = 0;
+	DUMP("hang report: no progress for %llu ms; %llu of %llu tasks consumed, ring tail %llu\n",
+	     (unsigned long long)rt->cfg.hang_budget_ms,
+	     (unsigned long long)atomic_load(&rt->consumed), (unsigned long long)rt->cfg.tasks,
+	     (unsigned long long)rt->ring_tail);
+	DUMP("orchestrator: %s, %llu tasks submitted\n", dfb_phase_names[orch_phase],
+	     (unsigned long long)atomic_load(&rt->orch_progress));
+	if (rt->cfg.engine == DFB_ENGINE_THREAD)
+		DUMP("engine thread: %llu completions fired, %llu requests waiting\n",
+		     (unsigned long long)atomic_load(&rt->engine_fired),
+		     (unsigned long long)rt->heap_len);
+	for (uint32_t t = 0; t < rt->nsched; t++) {
+		struct dfb_sched *s = &rt->sched[t];
+		DUMP("scheduler %u: %s (last FIN token %#llx), %llu FINs, %u local ready, %u batched\n",
+		     t, dfb_phase_names[phases[t]], (unsigned long long)tokens[t],
+		     (unsigned long long)s->c.fin_events, s->nlocal, s->nbatch);
+		for (uint32_t k = 0; k < s->ncores; k++) {
+			struct dfb_core *c = &s->cores[k];
+			if (!c->run.valid)
+				continue;
+			DUMP("  core %u (%s, cluster %u): running task %llu subtask %u, FIN %+.1f us ago%s\n",
+			     c->id, c->kind == DFB_CORE_AIC ? "AIC" : "AIV", c->cluster,
+			     (unsigned long long)c->run.slot->index, c->run.index,
+			     ((double)now - (double)c->run.deadline_ns) / 1e3,
+			     c->pend.valid ? ", one pending" : "");
+		}
+	}
+	uint32_t n = dfb_wl_count(&rt->wl);
+	DUMP("async wait list: %u entries%s\n", n,
+	     rt->strategy->has_pending && rt->strategy->has_pending(rt) ? ", mailbox not empty" : "");
+	for (uint32_t i = 0; i < n; i++) {
+		struct dfb_wait_entry *e = &rt->wl.entries[i];
+		DUMP("  entry %u: token %#llx, %s, %d of %u conditions waiting\n", i,
+		     (unsigned long long)e->task_token,
+		     e->normal_done ? "all subtasks done" : "subtasks still running",
+		     e->waiting_count, e->condition_count);
+		for (uint32_t k = 0; k < e->condition_count && k < 8; k++) {
+			struct dfb_cond *c = &e->conditions[k];
+			if (c->completion_type == DFB_CT_COUNTER)
+				DUMP("    condition %u: counter %u, expects >= %u%s\n", k,
+				     atomic_load((_Atomic uint32_t *)(uintptr_t)c->addr),
+				     c->expected_value, c->done ? " (done)" : "");
+			else
+				DUMP("    condition %u: type %u%s\n", k, c->completion_type,
+				     c->done ? " (done)" : "");
+		}
+	}
+}
+
+/* End-of-round invariants: nothing left behind anywhere. */
+static void check_drained(struct dfb_runtime *rt)
+{
+	if (atomic_load(&rt->consumed) != rt->cfg.tasks)
+		dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1, "%llu of %llu tasks consumed",
+			  (unsigned long long)atomic_load(&rt->consumed),
+			  (unsigned long long)rt->cfg.tasks);
+	else if (dfb_wl_count(&rt->wl))
+		dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1,
+			  "%u orphaned async wait entries, first for token %#llx: conditions "
+			  "registered after their task completed (with the spinlock strategy, "
+			  "the FIN-order race of multi-thread tasks; docs/MODEL.md)",
+			  dfb_wl_count(&rt->wl), (unsigned long long)rt->wl.entries[0].task_token);
+	else if (rt->strategy->has_pending && rt->strategy->has_pending(rt))
+		dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1, "mailbox not empty at round end");
+	for (int q = 0; q < DFB_Q__COUNT; q++)
+		if (!dfb_mpmc_empty(&rt->ready[q]))
+			dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1, "ready queue %d not empty", q);
+	if (rt->done_flags)
+		for (uint64_t i = 0; i < rt->cfg.tasks; i++)
+			if (!atomic_load(&rt->done_flags[i])) {
+				dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1,
+					  "task %llu never completed", (unsigned long long)i);
+				break;
+			}
+}
+
+int dfb_runtime_run_round(struct dfb_runtime *rt, struct dfb_round_result *out)
+{
+	uint64_t host0 = dfb_now_ns();
+	memset(out, 0, sizeof(*out));
+	round_reset(rt);
+
+	int phases[256];
+	uint64_t tokens[256];
+	bool engine = rt->cfg.engine == DFB_ENGINE_THREAD;
+	uint32_t started = 0;
+	bool orch_started = false, engine_started = false;
+	int rc, orch_phase = DFB_PH_START;
+	uint64_t hang_at = 0;
+
+	for (; started < rt->nsched; started++)
+		if ((rc = pthread_create(&rt->sched[started].thread, NULL, dfb_scheduler_main,
+					 &rt->sched[started])))
+			goto spawn_failed;
+	if (engine) {
+		if ((rc = pthread_create(&rt->engine_thread, NULL, dfb_engine_main, rt)))
+			goto spawn_failed;
+		engine_started = true;
+	}
+	if ((rc = pthread_create(&rt->orch_thread, NULL, dfb_orchestrator_main, rt)))
+		goto spawn_failed;
+	orch_started = true;
+
+	/* Watchdog: the control thread sleeps in short steps and fails the
+	 * round when the whole runtime stops moving for hang_budget_ms. */
+	uint64_t last = total_progress(rt), last_change = dfb_now_ns();
+	uint64_t budget = rt->cfg.hang_budget_ms * 1000000ull;
+	while (!dfb_stopped(rt) && atomic_load_explicit(&rt->consumed, memory_order_relaxed) != rt->cfg.tasks) {
+		struct timespec ts = {0, 200000};
+		nanosleep(&ts, NULL);
+		uint64_t p = total_progress(rt), now = dfb_now_ns();
+		if (p != last) {
+			last = p;
+			last_change = now;
+		} else if (now - last_change > budget) {
+			for (uint32_t i = 0; i < rt->nsched && i < 256; i++) {
+				phases[i] = atomic_load_explicit(&rt->sched[i].phase, memory_order_relaxed);
+				tokens[i] = atomic_load_explicit(&rt->sched[i].phase_token, memory_order_relaxed);
+			}
+			hang_at = now;
+			dfb_raise(rt, DFB_ERR_SCHED_HANG, NULL, -1, "no progress for %llu ms",
+				  (unsigned long long)rt->cfg.hang_budget_ms);
+		}
+	}
+	orch_phase = atomic_load_explicit(&rt->orch_phase, memory_order_relaxed);
+	goto join;
+
+spawn_failed:
+	dfb_raise(rt, DFB_ERR_SYSTEM, NULL, -1, "pthread_create: %s", strerror(rc));
+join:
+	for (uint32_t i = 0; i < started; i++)
+		pthread_join(rt->sched[i].thread, NULL);
+	if (engine_started)
+		pthread_join(rt->engine_thread, NULL);
+	if (orch_started)
+		pthread_join(rt->orch_thread, NULL);
+	uint64_t host1 = dfb_now_ns();
+
+	if (atomic_load(&rt->err_code) == DFB_ERR_OK)
+		check_drained(rt);
+	if (hang_at && atomic_load(&rt->err_code) == DFB_ERR_SCHED_HANG)
+		hang_dump(rt, phases, tokens, orch_phase, hang_at);
+
+	uint64_t s0 = UINT64_MAX, s1 = 0;
+	dfb_hist_reset(&out->reg_latency);
+	for (uint32_t i = 0; i < rt->nsched; i++) {
+		struct dfb_sched *s = &rt->sched[i];
+		if (s->sched_start && s->sched_start < s0)
+			s0 = s->sched_start;
+		if (s->sched_end > s1)
+			s1 = s->sched_end;
+		dfb_counters_add(&out->counters, &s->c);
+		dfb_hist_merge(&out->reg_latency, &s->lat);
+	}
+	uint64_t t0 = s0 < rt->orch_start ? s0 : rt->orch_start;
+	uint64_t t1 = s1 > rt->orch_end ? s1 : rt->orch_end;
+	out->host_us = (double)(host1 - host0) / 1e3;
+	out->sched_us = s1 > s0 ? (double)(s1 - s0) / 1e3 : 0;
+	out->orch_us = rt->orch_end > rt->orch_start ? (double)(rt->orch_end - rt->orch_start) / 1e3 : 0;
+	out->total_us = t1 > t0 ? (double)(t1 - t0) / 1e3 : 0;
+	out->tasks = rt->cfg.tasks;
+	out->subtasks = out->counters.dispatches;
+	out->peak_wait_entries = rt->wl.peak;
+	out->error = rt->err;
+	out->error.code = (enum dfb_err)atomic_load(&rt->err_code);
+	out->error.dump = hang_at ? rt->dump : NULL;
+	return out->error.code == DFB_ERR_OK ? 0 : -1;
+}

@@ -1,0 +1,374 @@
+/* Error paths through the public API: every error a round can end with
+ * comes back from dfb_runtime_run_round as -1 with its code in
+ * result.error, for both strategies, without hanging (each tcase has a
+ * timeout, and a round that hangs past it fails the test).  Configuration
+ * errors come back from dfb_runtime_create as NULL with DFB_ERR_CONFIG.
+ *
+ * Not reachable from a configuration, so not here:
+ *  - UNKNOWN_MSG_KIND: no producer writes a bad kind; test_register.c
+ *    drives the drain with one directly.
+ *  - FANOUT_OVERFLOW: the shapes give a task at most one producer and one
+ *    consumer (deferred_heavy chains; alternating_matmul_add has no
+ *    edges), and max_fanin and max_fanout are at least 1, so neither limit
+ *    can be exceeded.  A shape with wider fan-in/fan-out would reach it.
+ *  - INVARIANT: a correct runtime never raises it; test_runtime.c runs
+ *    every round with verify=1 so that it would. */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deferbench.h"
+#include "dfb_internal.h" /* rt->cfg, for the known-bug test only */
+#include "test_util.h"
+
+#define TCASE_TIMEOUT_S 120
+
+#define COMMON "window=256", "kernel_us=1", "verify=1", "hang_budget_ms=20000"
+
+/* Runs a round that must fail with `code`; returns the result for more
+ * checks.  The round must not leave a hang report unless it hung. */
+static void run_fails(const struct dfb_config *c, const char *strategy, enum dfb_err code,
+		      struct dfb_round_result *r)
+{
+	struct dfb_runtime *rt = tu_create(c, strategy);
+	int rc = dfb_runtime_run_round(rt, r);
+	char msg[600];
+	dfb_error_format(&r->error, msg, sizeof(msg));
+	ck_assert_msg(rc == -1, "%s: round succeeded, expected %s", strategy, dfb_err_name(code));
+	ck_assert_msg(r->error.code == code, "%s: expected %s, got %s", strategy,
+		      dfb_err_name(code), msg);
+	/* The user-facing message names the error. */
+	ck_assert_ptr_nonnull(strstr(msg, dfb_err_name(code)));
+	if (code == DFB_ERR_SCHED_HANG) {
+		ck_assert_ptr_nonnull(r->error.dump);
+		ck_assert_ptr_nonnull(strstr(r->error.dump, "hang report"));
+		ck_assert_ptr_nonnull(strstr(r->error.dump, "async wait list"));
+		/* Copy what the caller wants to inspect: the dump belongs
+		 * to the runtime, which is freed here. */
+		static char dump[4096];
+		strncpy(dump, r->error.dump, sizeof(dump) - 1);
+		r->error.dump = dump;
+	} else {
+		ck_assert_ptr_null(r->error.dump);
+	}
+	dfb_runtime_destroy(rt);
+}
+
+/* A clean round on a fresh runtime of the same strategy: a failed round
+ * leaves nothing behind in the library. */
+static void clean_round(const char *strategy)
+{
+	struct dfb_config c;
+	tu_config(&c, "deferred_heavy", "tasks=3000", COMMON, "engine=virtual",
+		  "engine_latency_us=1", "max_async_waits=1024", NULL);
+	struct dfb_runtime *rt = tu_create(&c, strategy);
+	struct dfb_round_result r;
+	int rc = dfb_runtime_run_round(rt, &r);
+	char msg[600];
+	dfb_error_format(&r.error, msg, sizeof(msg));
+	ck_assert_msg(rc == 0, "%s: clean round after a failure failed: %s", strategy, msg);
+	ck_assert_int_eq(r.error.code, DFB_ERR_OK);
+	ck_assert_uint_eq(r.counters.fin_events, c.tasks);
+	dfb_runtime_destroy(rt);
+}
+
+/* ---- SLAB_ERROR --------------------------------------------------------- */
+
+START_TEST(slab_error_deferred)
+{
+	const char *strategy = tu_strategies[_i];
+	struct dfb_config c;
+	tu_config(&c, "deferred_heavy", "tasks=2000", COMMON, "deferred_fraction=1",
+		  "fault=slab_error", "fault_task=321", NULL);
+	struct dfb_round_result r;
+	run_fails(&c, strategy, DFB_ERR_SLAB_ERROR, &r);
+	ck_assert_int_eq(r.error.task_index, 321);
+	ck_assert_uint_eq(r.error.task_token, 321);
+	ck_assert_int_ge(r.error.thread, 0);
+	ck_assert_int_lt(r.error.thread, (int)c.sched_threads);
+	clean_round(strategy);
+}
+END_TEST
+
+/* A kernel with no conditions can still report an error in its slab. */
+START_TEST(slab_error_not_deferred)
+{
+	const char *strategy = tu_strategies[_i];
+	struct dfb_config c;
+	tu_config(&c, "alternating_matmul_add", "tasks=2000", COMMON, "deferred_fraction=0",
+		  "fault=slab_error", "fault_task=7", NULL);
+	struct dfb_round_result r;
+	run_fails(&c, strategy, DFB_ERR_SLAB_ERROR, &r);
+	ck_assert_int_eq(r.error.task_index, 7);
+}
+END_TEST
+
+/* ---- REGISTRATION_FAILED -------------------------------------------------- */
+
+/* One subtask leaves 65 conditions: its slab exceeds the 64 a task may
+ * register. */
+START_TEST(registration_failed_one_slab)
+{
+	const char *strategy = tu_strategies[_i];
+	struct dfb_config c;
+	tu_config(&c, "alternating_matmul_add", "tasks=2000", COMMON, "deferred_fraction=1",
+		  "conditions_per_task=65", "max_conditions_per_task=64", "engine=virtual",
+		  "max_async_waits=1024", NULL);
+	struct dfb_round_result r;
+	run_fails(&c, strategy, DFB_ERR_REGISTRATION_FAILED, &r);
+	ck_assert_int_ge(r.error.task_index, 0);
+	ck_assert_int_ge(r.error.thread, 0);
+	clean_round(strategy);
+}
+END_TEST
+
+/* 130 conditions over 3 subtasks (44 + 43 + 43): every slab fits, the
+ * task's wait entry does not.  One scheduler thread, so the subtasks FIN
+ * in turn (see test_runtime.c on the baseline's FIN-order race). */
+START_TEST(registration_failed_across_subtasks)
+{
+	const char *strategy = tu_strategies[_i];
+	struct dfb_config c;
+	tu_config(&c, "alternating_matmul_add", "tasks=500", COMMON, "deferred_fraction=1",
+		  "conditions_per_task=130", "blocks=3", "sched_threads=1", "engine=virtual",
+		  "max_async_waits=1024", NULL);
+	struct dfb_round_result r;
+	run_fails(&c, strategy, DFB_ERR_REGISTRATION_FAILED, &r);
+}
+END_TEST
+
+/* ---- ASYNC_WAIT_OVERFLOW ------------------------------------------------ */
+
+START_TEST(async_wait_overflow)
+{
+	const char *strategy = tu_strategies[_i];
+	struct dfb_config c;
+	/* Independent tasks, every one deferred for 2 ms: the second one
+	 * to FIN finds the single wait entry taken. */
+	tu_config(&c, "alternating_matmul_add", "tasks=2000", COMMON, "deferred_fraction=1",
+		  "max_async_waits=1", "engine_latency_us=2000", "engine=thread", NULL);
+	struct dfb_round_result r;
+	run_fails(&c, strategy, DFB_ERR_ASYNC_WAIT_OVERFLOW, &r);
+	ck_assert_int_ge(r.error.thread, 0);
+	clean_round(strategy);
+}
+END_TEST
+
+START_TEST(async_wait_overflow_virtual)
+{
+	const char *strategy = tu_strategies[_i];
+	struct dfb_config c;
+	tu_config(&c, "alternating_matmul_add", "tasks=2000", COMMON, "deferred_fraction=1",
+		  "max_async_waits=4", "engine_latency_us=2000", "engine=virtual", NULL);
+	struct dfb_round_result r;
+	run_fails(&c, strategy, DFB_ERR_ASYNC_WAIT_OVERFLOW, &r);
+}
+END_TEST
+
+/* ---- COMPLETION_INVALID ------------------------------------------------- */
+
+START_TEST(completion_invalid)
+{
+	const char *strategy = tu_strategies[_i / 2];
+	const char *engine = _i % 2 ? "engine=thread" : "engine=virtual";
+	struct dfb_config c;
+	tu_config(&c, "deferred_heavy", "tasks=2000", COMMON, "deferred_fraction=1", engine,
+		  "fault=invalid_condition", "fault_task=100", "max_async_waits=1024", NULL);
+	struct dfb_round_result r;
+	run_fails(&c, strategy, DFB_ERR_COMPLETION_INVALID, &r);
+	ck_assert_int_ge(r.error.thread, 0);
+	clean_round(strategy);
+}
+END_TEST
+
+/* ---- SCHED_HANG --------------------------------------------------------- */
+
+START_TEST(sched_hang_dropped_completion)
+{
+	const char *strategy = tu_strategies[_i / 2];
+	const char *engine = _i % 2 ? "engine=thread" : "engine=virtual";
+	struct dfb_config c;
+	tu_config(&c, "deferred_heavy", "tasks=400", COMMON, "deferred_fraction=1", engine,
+		  "fault=drop_completion", "fault_task=5", "hang_budget_ms=300",
+		  "max_async_waits=1024", NULL);
+	struct dfb_round_result r;
+	run_fails(&c, strategy, DFB_ERR_SCHED_HANG, &r);
+	/* The stuck task is still waiting: the dump names its entry, with
+	 * all its subtasks done. */
+	ck_assert_ptr_nonnull(strstr(r.error.dump, "token 0x5,"));
+	ck_assert_ptr_nonnull(strstr(r.error.dump, "all subtasks done"));
+	ck_assert_int_eq(r.error.thread, -1);
+	clean_round(strategy);
+}
+END_TEST
+
+/* ---- CONFIG --------------------------------------------------------------- */
+
+static void create_fails(const struct dfb_config *c, const char *strategy, const char *word)
+{
+	struct dfb_error err;
+	memset(&err, 0x5a, sizeof(err));
+	struct dfb_runtime *rt = dfb_runtime_create(c, tu_strategy(strategy), &err);
+	ck_assert_ptr_null(rt);
+	ck_assert_int_eq(err.code, DFB_ERR_CONFIG);
+	ck_assert_int_eq(err.task_index, -1);
+	ck_assert_int_eq(err.thread, -1);
+	ck_assert_ptr_null(err.dump);
+	ck_assert_msg(strstr(err.detail, word) != NULL, "detail '%s' lacks '%s'", err.detail, word);
+	/* The config check agrees without building anything. */
+	char msg[256];
+	ck_assert_int_eq(dfb_config_check(c, msg, sizeof(msg)), -1);
+}
+
+START_TEST(config_errors)
+{
+	const char *strategy = tu_strategies[_i];
+	struct dfb_config c;
+
+	tu_config(&c, "alternating_matmul_add", "window=100", NULL);
+	create_fails(&c, strategy, "window");
+
+	tu_config(&c, "alternating_matmul_add", "aic_cores=2", "aiv_cores=4", "sched_threads=3",
+		  NULL);
+	create_fails(&c, strategy, "sched_threads");
+
+	tu_config(&c, "alternating_matmul_add", "mailbox_capacity=48", NULL);
+	create_fails(&c, strategy, "mailbox_capacity");
+
+	tu_config(&c, "alternating_matmul_add", "window=64", "scope_tasks=65", NULL);
+	create_fails(&c, strategy, "scope_tasks");
+
+	/* The boundary cases are accepted. */
+	tu_config(&c, "alternating_matmul_add", "window=64", "scope_tasks=64", "aic_cores=2",
+		  "aiv_cores=4", "sched_threads=2", "tasks=100", NULL);
+	struct dfb_error err;
+	struct dfb_runtime *rt = dfb_runtime_create(&c, tu_strategy(strategy), &err);
+	ck_assert_ptr_nonnull(rt);
+	ck_assert_int_eq(err.code, DFB_ERR_OK);
+	dfb_runtime_destroy(rt);
+}
+END_TEST
+
+/* Keys and values the parser refuses, leaving the config untouched. */
+START_TEST(config_set_kv_rejects)
+{
+	static const char *const bad[] = {
+		"window",          "=4",           "no_such_key=1",  "window=abc",
+		"window=-1",       "window=1",     "max_fanin=9",    "engine=quantum",
+		"shape=nope",      "deferred_fraction=1.5", "kernel_us=nan", "tasks=",
+	};
+	struct dfb_config c, before;
+	tu_config(&c, "alternating_matmul_add", NULL);
+	before = c;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char msg[256] = "";
+		ck_assert_msg(dfb_config_set_kv(&c, bad[i], msg, sizeof(msg)) == -1,
+			      "'%s' accepted", bad[i]);
+		ck_assert_msg(msg[0] != 0, "'%s' refused without a message", bad[i]);
+		ck_assert_msg(memcmp(&c, &before, sizeof(c)) == 0, "'%s' changed the config",
+			      bad[i]);
+	}
+	/* A near-miss key gets a suggestion. */
+	char msg[256];
+	ck_assert_int_eq(dfb_config_set_kv(&c, "windw=64", msg, sizeof(msg)), -1);
+	ck_assert_ptr_nonnull(strstr(msg, "window"));
+}
+END_TEST
+
+/* ---- round after a failure ---------------------------------------------- */
+
+/* Every error a round can end with, one after another on fresh runtimes,
+ * alternating with clean rounds: no state leaks between runtimes. */
+START_TEST(failures_then_clean_rounds)
+{
+	const char *strategy = tu_strategies[_i];
+	struct dfb_config c;
+	struct dfb_round_result r;
+
+	tu_config(&c, "deferred_heavy", "tasks=1000", COMMON, "fault=slab_error",
+		  "fault_task=0", NULL);
+	run_fails(&c, strategy, DFB_ERR_SLAB_ERROR, &r);
+	clean_round(strategy);
+	tu_config(&c, "deferred_heavy", "tasks=1000", COMMON, "fault=drop_completion",
+		  "fault_task=999", "hang_budget_ms=200", "engine=virtual", NULL);
+	run_fails(&c, strategy, DFB_ERR_SCHED_HANG, &r);
+	clean_round(strategy);
+}
+END_TEST
+
+#ifdef DFB_TEST_KNOWN_BUGS
+/* The same runtime runs a clean round after a failed one.  Known failure:
+ * round_reset (runtime/runtime.c) resets the wait list and the slots but
+ * not the mailbox or the ready queues, so messages and ready slots of the
+ * failed round are still there when the next round starts.  bench's `run`
+ * stops at the first failed round, so only a library user that retries
+ * meets it. */
+START_TEST(same_runtime_after_failure)
+{
+	const char *strategy = tu_strategies[_i];
+	struct dfb_config c;
+	/* Long kernels on few cores and a window holding every task: when
+	 * the fault stops the round, most tasks sit in the ready queues. */
+	tu_config(&c, "alternating_matmul_add", "tasks=3000", "window=4096", "kernel_us=200",
+		  "verify=1", "aic_cores=2", "aiv_cores=4", "sched_threads=1",
+		  "deferred_fraction=1", "engine=virtual", "engine_latency_us=1",
+		  "max_async_waits=1024", "fault=slab_error", "fault_task=20", NULL);
+	struct dfb_runtime *rt = tu_create(&c, strategy);
+	struct dfb_round_result r;
+	ck_assert_int_eq(dfb_runtime_run_round(rt, &r), -1);
+	ck_assert_int_eq(r.error.code, DFB_ERR_SLAB_ERROR);
+	/* Same runtime, fault moved past the last task. */
+	rt->cfg.fault_task = UINT32_MAX;
+	char msg[600];
+	for (int i = 0; i < 3; i++) {
+		int rc = dfb_runtime_run_round(rt, &r);
+		dfb_error_format(&r.error, msg, sizeof(msg));
+		ck_assert_msg(rc == 0, "round %d after the failure: %s", i, msg);
+	}
+	dfb_runtime_destroy(rt);
+}
+END_TEST
+#endif
+
+static Suite *errors_suite(void)
+{
+	Suite *s = suite_create("errors");
+	TCase *tc;
+
+	tc = tcase_create("round_errors");
+	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
+	tcase_add_loop_test(tc, slab_error_deferred, 0, 2);
+	tcase_add_loop_test(tc, slab_error_not_deferred, 0, 2);
+	tcase_add_loop_test(tc, registration_failed_one_slab, 0, 2);
+	tcase_add_loop_test(tc, registration_failed_across_subtasks, 0, 2);
+	tcase_add_loop_test(tc, async_wait_overflow, 0, 2);
+	tcase_add_loop_test(tc, async_wait_overflow_virtual, 0, 2);
+	tcase_add_loop_test(tc, completion_invalid, 0, 4);
+	tcase_add_loop_test(tc, sched_hang_dropped_completion, 0, 4);
+	tcase_add_loop_test(tc, failures_then_clean_rounds, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("config_errors");
+	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
+	tcase_add_loop_test(tc, config_errors, 0, 2);
+	tcase_add_test(tc, config_set_kv_rejects);
+	suite_add_tcase(s, tc);
+
+#ifdef DFB_TEST_KNOWN_BUGS
+	tc = tcase_create("known_bugs");
+	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
+	tcase_add_loop_test(tc, same_runtime_after_failure, 0, 2);
+	suite_add_tcase(s, tc);
+#endif
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(errors_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
