@@ -17,6 +17,9 @@ static const char *const fault_names[] = {"none", "slab_error", "invalid_conditi
 	{#key, DFB_KEY_U64, offsetof(struct dfb_config, key), lo, hi, NULL, text}
 #define DBL(key, lo, hi, text) \
 	{#key, DFB_KEY_DOUBLE, offsetof(struct dfb_config, key), lo, hi, NULL, text}
+#define STR(key, text) \
+	{#key, DFB_KEY_STRING, offsetof(struct dfb_config, key), 0, \
+	 sizeof(((struct dfb_config *)0)->key) - 1, NULL, text}
 #define ENUM(key, names, text) \
 	{#key, DFB_KEY_ENUM, offsetof(struct dfb_config, key), 0, 0, names, text}
 
@@ -44,6 +47,7 @@ const struct dfb_key dfb_config_keys[] = {
 	U64(dual_slot, 0, 1, "preload a pending subtask while one runs (upstream dual-slot dispatch)"),
 	U64(scope_tasks, 1, 1 << 24, "tasks per scope; a scope's tasks stay alive until it ends"),
 	U64(chain_len, 1, 1 << 24, "length of dependency chains in chained shapes"),
+	U64(variant, 1, 3, "case of a shape that has several (upstream Case1, Case2, ...)"),
 	U64(release_batch, 1, 1 << 16, "completed slots batched per thread before release (upstream 256)"),
 	U64(local_ready, 0, 1024, "per-thread local ready buffer slots"),
 	U64(max_fanin, 1, 8, "producers per task"),
@@ -52,6 +56,8 @@ const struct dfb_key dfb_config_keys[] = {
 	U64(verify, 0, 1, "check exactly-once completion and producer order of every task (stress mode)"),
 	ENUM(fault, fault_names, "fault injection for error-path tests"),
 	U64(fault_task, 0, 4e9, "submission index of the task the fault hits"),
+	STR(placement, "thread placement: none, compact, scatter, smt, cross-package, list:0,2,..."),
+	STR(topology, "topology to plan on: empty (this machine), hwloc synthetic text, or an XML file"),
 };
 const size_t dfb_config_nkeys = sizeof(dfb_config_keys) / sizeof(dfb_config_keys[0]);
 
@@ -81,6 +87,7 @@ void dfb_config_defaults(struct dfb_config *c)
 	c->dual_slot = 1;
 	c->scope_tasks = 64;
 	c->chain_len = 4;
+	c->variant = 1;
 	c->release_batch = 256;
 	c->local_ready = 8;
 	c->max_fanin = 8;
@@ -89,6 +96,8 @@ void dfb_config_defaults(struct dfb_config *c)
 	c->verify = 0;
 	c->fault = DFB_FAULT_NONE;
 	c->fault_task = 0;
+	snprintf(c->placement, sizeof(c->placement), "none");
+	c->topology[0] = 0;
 }
 
 const struct dfb_key *dfb_config_key(const char *name)
@@ -189,6 +198,13 @@ int dfb_config_set(struct dfb_config *c, const struct dfb_key *k, const char *va
 			snprintf(msg, msglen, "%s = '%s' is not one of: %s", k->name, value, names);
 		}
 		return -1;
+	case DFB_KEY_STRING:
+		if (strlen(value) > (size_t)k->max) {
+			snprintf(msg, msglen, "%s is longer than %.0f characters", k->name, k->max);
+			return -1;
+		}
+		strcpy((char *)field, value);
+		return 0;
 	case DFB_KEY_SHAPE:
 		for (size_t i = 0; i < dfb_nshapes; i++)
 			if (strcmp(dfb_shapes[i]->name, value) == 0) {
@@ -280,6 +296,9 @@ void dfb_config_format(const struct dfb_config *c, const struct dfb_key *k, char
 	case DFB_KEY_ENUM:
 		v = *(const uint64_t *)field;
 		snprintf(buf, len, "%s", k->names[v]);
+		break;
+	case DFB_KEY_STRING:
+		snprintf(buf, len, "%s", (const char *)field);
 		break;
 	case DFB_KEY_SHAPE:
 		v = *(const uint64_t *)field;

@@ -95,6 +95,7 @@ struct dfb_config {
 	uint64_t dual_slot;
 	uint64_t scope_tasks;
 	uint64_t chain_len;
+	uint64_t variant;            /* case of a shape with several (1-based) */
 	uint64_t release_batch;
 	uint64_t local_ready;
 	uint64_t max_fanin;
@@ -103,15 +104,17 @@ struct dfb_config {
 	uint64_t verify;
 	uint64_t fault;              /* enum dfb_fault */
 	uint64_t fault_task;
+	char placement[128];         /* thread placement policy (topology.h) */
+	char topology[256];          /* "" = this machine; hwloc synthetic text or XML file */
 };
 
-enum dfb_key_type { DFB_KEY_U64, DFB_KEY_DOUBLE, DFB_KEY_ENUM, DFB_KEY_SHAPE };
+enum dfb_key_type { DFB_KEY_U64, DFB_KEY_DOUBLE, DFB_KEY_ENUM, DFB_KEY_SHAPE, DFB_KEY_STRING };
 
 struct dfb_key {
 	const char *name;
 	enum dfb_key_type type;
 	size_t offset;
-	double min, max;             /* inclusive range (U64, DOUBLE) */
+	double min, max;             /* inclusive range (U64, DOUBLE); max length (STRING) */
 	const char *const *names;    /* NULL-terminated (ENUM) */
 	const char *help;
 };

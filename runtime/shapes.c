@@ -1,6 +1,7 @@
 /* Workload shapes: deterministic graph generators, one table row each.
  * A shape describes task i from (config, i) alone, so a round streams its
  * graph in constant memory and both strategies see the same graph. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "deferbench.h"
@@ -70,11 +71,233 @@ static void deferred_heavy_task(const struct dfb_config *c, uint64_t i, struct d
 	}
 }
 
+/* Kernel cost relative to kernel_us.  Upstream's matmul does 4 x 128^3
+ * multiply-adds and its add 4 x 128 x 128 adds; in paged attention QK, SF
+ * and PV loop over the request's KV blocks while UP handles one tile.  The
+ * model keeps the order of magnitude, not the kernels. */
+#define SHORT_KERNEL(c) ((uint64_t)((c)->kernel_us * 1000.0 / 8.0))
+
+static void producer(struct dfb_task_desc *d, uint64_t p)
+{
+	d->producers[d->nproducers++] = p;
+}
+
+/* benchmark_bgemm Case0: 250 groups GEMM0 -> ADD0, GEMM1 -> ADD1,
+ * ADD0 -> ADD1 (4 tasks a group). */
+static void bgemm_defaults(struct dfb_config *c)
+{
+	c->tasks = 1000;
+}
+
+static void bgemm_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d)
+{
+	uint64_t base = i - i % 4;
+	switch (i % 4) {
+	case 0: /* GEMM0 */
+	case 2: /* GEMM1 */
+		kernel_task(c, i, 0x1, d);
+		break;
+	case 1: /* ADD0 <- GEMM0 */
+		kernel_task(c, i, 0x2, d);
+		d->kernel_ns = SHORT_KERNEL(c);
+		producer(d, base);
+		break;
+	case 3: /* ADD1 <- GEMM1, ADD0 */
+		kernel_task(c, i, 0x2, d);
+		d->kernel_ns = SHORT_KERNEL(c);
+		producer(d, base + 2);
+		producer(d, base + 1);
+		d->scope_end = 1;
+		break;
+	}
+}
+
+/* paged_attention_unroll.  Case1: 256 independent requests, each a hidden
+ * alloc task and a chain QK -> SF -> PV -> UP (1024 + 256 tasks).  Case2: 64
+ * requests of 2 groups, each group a chain, the second group's UP also
+ * chained to the first's (512 + 64 tasks).  Every chain task consumes its
+ * request's alloc task. */
+static void pa_unroll_defaults(struct dfb_config *c)
+{
+	c->tasks = c->variant == 2 ? 576 : 1280;
+}
+
+static void pa_chain_task(const struct dfb_config *c, uint64_t i, uint64_t alloc,
+			  unsigned pos, struct dfb_task_desc *d)
+{
+	kernel_task(c, i, pos % 2 == 0 ? 0x1 : 0x2, d); /* QK, PV cube; SF, UP vector */
+	if (pos == 3)
+		d->kernel_ns = SHORT_KERNEL(c);
+	producer(d, alloc);
+	if (pos)
+		producer(d, i - 1);
+}
+
+static void pa_unroll_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d)
+{
+	unsigned per = c->variant == 2 ? 9 : 5; /* alloc + 1 or 2 chains of 4 */
+	uint64_t base = i - i % per;
+	unsigned pos = (unsigned)(i % per);
+	if (pos == 0) {
+		memset(d, 0, sizeof(*d));
+		d->alloc = 1;
+		return;
+	}
+	unsigned chain = (pos - 1) / 4, cpos = (pos - 1) % 4;
+	pa_chain_task(c, i, base, cpos, d);
+	if (chain == 1 && cpos == 3)
+		producer(d, base + 4); /* UP of group 1 <- UP of group 0 */
+	d->scope_end = pos == per - 1;
+}
+
+/* batch_paged_attention Case1: 16 chunks, each a hidden alloc task and 64
+ * parallel QK -> SF -> PV chains feeding a serial UP chain (4096 + 16). */
+static void batch_pa_defaults(struct dfb_config *c)
+{
+	c->tasks = 16 * 257;
+}
+
+static void batch_pa_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d)
+{
+	uint64_t base = i - i % 257;
+	unsigned pos = (unsigned)(i % 257);
+	if (pos == 0) {
+		memset(d, 0, sizeof(*d));
+		d->alloc = 1;
+		return;
+	}
+	unsigned j = (pos - 1) / 4, k = (pos - 1) % 4;
+	pa_chain_task(c, i, base, k, d);
+	if (k == 3 && j > 0)
+		producer(d, i - 4); /* UP_j <- UP_{j-1} */
+	d->scope_end = pos == 256;
+}
+
+/* spmd_paged_attention: one MIX task (AIC + AIV0 + AIV1) of 24 blocks
+ * (72 subtasks) in Case1; Case2 doubles the blocks, two waves over the
+ * clusters.  Repeats when tasks > 1. */
+static void spmd_defaults(struct dfb_config *c)
+{
+	c->tasks = 1;
+	c->blocks = c->variant == 2 ? 48 : 24;
+}
+
+static void spmd_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d)
+{
+	kernel_task(c, i, 0x7, d);
+}
+
+/* deferred_notify_demo: per rank a producer, a notify_wait that registers
+ * one SDMA counter condition (completed by the peer's remote atomic add,
+ * here the engine), and a consumer of both; 2 ranks. */
+static void notify_defaults(struct dfb_config *c)
+{
+	c->tasks = 6;
+	c->sched_threads = 2;
+	c->conditions_per_task = 1;
+	c->deferred_fraction = 0;
+}
+
+static void notify_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d)
+{
+	unsigned pos = (unsigned)(i % 3);
+	kernel_task(c, i, 0x2, d);
+	if (pos == 1)
+		d->conditions = (uint32_t)(c->conditions_per_task ? c->conditions_per_task : 1);
+	if (pos == 2) {
+		producer(d, i - 2);
+		producer(d, i - 1);
+		d->scope_end = 1;
+	}
+}
+
+/* dummy_task: dependency-only tasks (no core; drained by scheduler thread
+ * 0).  Case1: kernel -> dummy -> kernel.  Case2: kernel -> 4 dummies in a
+ * chain -> kernel.  Case3: 3 kernels -> 1 dummy barrier. */
+static unsigned dummy_period(const struct dfb_config *c)
+{
+	return c->variant == 2 ? 6 : c->variant == 3 ? 4 : 3;
+}
+
+static void dummy_defaults(struct dfb_config *c)
+{
+	c->sched_threads = 1;
+	c->aic_cores = 1;
+	c->aiv_cores = 2;
+	c->tasks = dummy_period(c);
+}
+
+static void dummy_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d)
+{
+	unsigned per = dummy_period(c), pos = (unsigned)(i % per);
+	bool last = pos == per - 1;
+	if (c->variant == 3) {
+		if (!last) {
+			kernel_task(c, i, 0x1, d);
+			return;
+		}
+		memset(d, 0, sizeof(*d));
+		for (unsigned k = 1; k < per; k++)
+			producer(d, i - k);
+		d->scope_end = 1;
+		return;
+	}
+	if (pos == 0 || last)
+		kernel_task(c, i, 0x1, d);
+	else
+		memset(d, 0, sizeof(*d));
+	if (pos)
+		producer(d, i - 1);
+	d->scope_end = last;
+}
+
 static const struct dfb_shape alternating_matmul_add = {
 	.name = "alternating_matmul_add",
-	.summary = "upstream Case1: 500 AIC + 500 AIV tasks, alternating, independent, no deferral",
+	.summary = "upstream Case1: 500 AIC + 500 AIV tasks, alternating, independent",
 	.defaults = alternating_defaults,
 	.task = alternating_task,
+};
+
+static const struct dfb_shape benchmark_bgemm = {
+	.name = "benchmark_bgemm",
+	.summary = "upstream Case0: 250 groups GEMM0->ADD0, GEMM1->ADD1, ADD0->ADD1",
+	.defaults = bgemm_defaults,
+	.task = bgemm_task,
+};
+
+static const struct dfb_shape paged_attention_unroll = {
+	.name = "paged_attention_unroll",
+	.summary = "upstream: alloc + QK->SF->PV->UP chains per request (variant 1: 256, 2: 64x2 with UP chained)",
+	.defaults = pa_unroll_defaults,
+	.task = pa_unroll_task,
+};
+
+static const struct dfb_shape batch_paged_attention = {
+	.name = "batch_paged_attention",
+	.summary = "upstream Case1: 16 chunks of 64 QK->SF->PV chains feeding a serial UP chain",
+	.defaults = batch_pa_defaults,
+	.task = batch_pa_task,
+};
+
+static const struct dfb_shape spmd_paged_attention = {
+	.name = "spmd_paged_attention",
+	.summary = "upstream: one MIX task (AIC+AIV0+AIV1) of 24 blocks (variant 2: 48 blocks)",
+	.defaults = spmd_defaults,
+	.task = spmd_task,
+};
+
+static const struct dfb_shape deferred_notify_demo = {
+	.name = "deferred_notify_demo",
+	.summary = "upstream functional test: per rank producer, notify_wait (1 SDMA condition), consumer",
+	.defaults = notify_defaults,
+	.task = notify_task,
+};
+
+static const struct dfb_shape dummy_task_shape = {
+	.name = "dummy_task",
+	.summary = "upstream functional test: dependency-only tasks (variant 1 chain, 2 four dummies, 3 barrier)",
+	.defaults = dummy_defaults,
+	.task = dummy_task,
 };
 
 static const struct dfb_shape deferred_heavy = {
@@ -86,6 +309,12 @@ static const struct dfb_shape deferred_heavy = {
 
 const struct dfb_shape *const dfb_shapes[] = {
 	&alternating_matmul_add,
+	&benchmark_bgemm,
+	&paged_attention_unroll,
+	&batch_paged_attention,
+	&spmd_paged_attention,
+	&deferred_notify_demo,
+	&dummy_task_shape,
 	&deferred_heavy,
 };
 const size_t dfb_nshapes = sizeof(dfb_shapes) / sizeof(dfb_shapes[0]);
