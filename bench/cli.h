@@ -9,6 +9,7 @@ enum { DFB_EXIT_OK = 0, DFB_EXIT_FAIL = 1, DFB_EXIT_USAGE = 2 };
 
 int dfb_cmd_run(int argc, char **argv);
 int dfb_cmd_list(int argc, char **argv);
+int dfb_cmd_topo(int argc, char **argv);
 
 /* Prints "deferbench: <msg>" to stderr and returns DFB_EXIT_USAGE. */
 int dfb_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

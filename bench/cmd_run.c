@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "topology.h"
 
 #define MAX_STRATEGIES 8
 
@@ -156,6 +157,7 @@ int dfb_cmd_run(int argc, char **argv)
 		dfb_config_format(dfb_runtime_config(rt[0]), &dfb_config_keys[k], v, sizeof(v));
 		printf("%s=%s%s", dfb_config_keys[k].name, v, k + 1 < dfb_config_nkeys ? " " : "\n");
 	}
+	dfb_plan_print_summary(stdout, dfb_runtime_plan(rt[0]), true); /* placement (topology.c) */
 	fflush(stdout);
 
 	for (unsigned long i = 0; i < warmup + rounds; i++) {
@@ -188,6 +190,7 @@ int dfb_cmd_run(int argc, char **argv)
 			printf("\n=== %s / %s ===\n", scen, dfb_strategy_name(strat[s]));
 		dfb_print_counters(stdout, &res[s * rounds], rounds);
 	}
+	dfb_plan_print_binding(stdout, dfb_runtime_plan(rt[0])); /* placement (topology.c) */
 	struct rusage ru;
 	if (!getrusage(RUSAGE_SELF, &ru))
 		printf("\nPeak resident memory of the process: %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);

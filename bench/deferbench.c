@@ -13,6 +13,7 @@ static const struct {
 } commands[] = {
 	{"run", dfb_cmd_run, "run a scenario's rounds with one or more strategies"},
 	{"list", dfb_cmd_list, "list scenarios, strategies and scenario keys"},
+	{"topo", dfb_cmd_topo, "show the hwloc topology and a thread placement plan"},
 };
 
 int dfb_usage_error(const char *fmt, ...)

@@ -33,10 +33,7 @@ void dfb_make_ready(struct dfb_runtime *rt, struct dfb_sched *s, struct dfb_slot
 					__builtin_popcount(slot->mask) == 1
 					    ? DFB_Q_AIV
 					    : DFB_Q_MIX;
-	/* Sized to the window: a live slot is queued at most once, so this
-	 * cannot fail unless the model is broken. */
-	if (!dfb_mpmc_push(&rt->ready[q], slot))
-		dfb_raise(rt, DFB_ERR_INVARIANT, slot, s ? s->id : -1, "ready queue %d full", q);
+	dfb_ready_push(rt, q, slot);
 }
 
 static void verify_completion(struct dfb_runtime *rt, struct dfb_sched *s,

@@ -10,6 +10,7 @@
 #include "dfb_arch.h"
 #include "dfb_mailbox.h"
 #include "dfb_mpmc.h"
+#include "topology.h"
 
 /* ---- task slots ----------------------------------------------------- */
 
@@ -286,6 +287,10 @@ struct dfb_runtime {
 	/* verify mode: one flag per task index */
 	_Atomic uint8_t *done_flags;
 	uint64_t round_start;
+
+	/* Thread placement (topology.c): the plan and, per thread, its
+	 * binding result (written by each thread at its start). */
+	struct dfb_plan *plan;
 };
 
 /* First error wins: records it and stops every thread.  Any thread. */
@@ -310,9 +315,12 @@ static inline bool dfb_on_subtask_complete(struct dfb_slot *slot)
 	/* acq_rel: every earlier subtask's FIN-side writes (the
 	 * any_subtask_deferred flag, its pushes) happen before the last
 	 * FIN's completion decision. */
+	/* The total is read first: once our increment is in, the last FIN
+	 * may complete the task and its slot be released and reused. */
+	uint32_t total = slot->total_required_subtasks;
 	uint32_t done = atomic_fetch_add_explicit(&slot->completed_subtasks, 1,
 						  memory_order_acq_rel) + 1;
-	return done == slot->total_required_subtasks;
+	return done == total;
 }
 
 /* Mixed completion plus batched release, on scheduler thread s. */
@@ -325,6 +333,20 @@ void dfb_make_ready(struct dfb_runtime *rt, struct dfb_sched *s, struct dfb_slot
 
 /* poll_and_complete (scheduler.c). */
 bool dfb_poll_and_complete(struct dfb_sched *s);
+
+/* Pushes a ready slot.  At most `window` live slots are ever queued, so
+ * the queue is never really full, but a Vyukov queue also refuses a push
+ * while the target cell's previous item is still being popped by another
+ * thread: transient, so retry.  False only when the round is stopping. */
+static inline bool dfb_ready_push(struct dfb_runtime *rt, int q, struct dfb_slot *slot)
+{
+	while (!dfb_mpmc_push(&rt->ready[q], slot)) {
+		if (dfb_stopped(rt))
+			return false;
+		dfb_spin_hint(rt->hint);
+	}
+	return true;
+}
 
 /* Slot of a local id. */
 static inline struct dfb_slot *dfb_slot_of(struct dfb_runtime *rt, uint64_t local)

@@ -70,6 +70,7 @@ void *dfb_engine_main(void *arg)
 	struct dfb_runtime *rt = arg;
 	uint64_t total = rt->cfg.tasks;
 
+	dfb_thread_bind(rt, DFB_ROLE_ENGINE, 0); /* placement (topology.c) */
 	while (!dfb_stopped(rt)) {
 		bool busy = false;
 		for (uint32_t i = 0; i < rt->nsched && rt->heap_len < rt->heap_cap; i++) {

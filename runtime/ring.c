@@ -154,6 +154,7 @@ void *dfb_orchestrator_main(void *arg)
 	uint64_t scope_start = 0;
 	struct dfb_task_desc d;
 
+	dfb_thread_bind(rt, DFB_ROLE_ORCHESTRATOR, 0); /* placement (topology.c) */
 	rt->orch_start = dfb_now_ns();
 	rt->ring_tail = 0;
 	for (uint64_t i = 0; i < rt->cfg.tasks && !dfb_stopped(rt); i++) {

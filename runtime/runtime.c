@@ -120,6 +120,13 @@ struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c, const struct 
 	rt->hint = (enum dfb_spin_hint)c->spin_hint;
 	rt->counters_per_slot = (uint32_t)(c->conditions_per_task ? c->conditions_per_task : 1);
 
+	/* Placement (topology.c): plan every thread on the topology. */
+	if (dfb_placement_init(rt, err->detail, sizeof(err->detail))) {
+		err->code = DFB_ERR_CONFIG;
+		dfb_runtime_destroy(rt);
+		return NULL;
+	}
+
 	size_t w = c->window;
 	rt->slots = aligned_alloc(DFB_CACHELINE, w * sizeof(*rt->slots));
 	rt->fanin_pool = calloc(w * c->max_fanin, sizeof(*rt->fanin_pool));
@@ -184,6 +191,7 @@ void dfb_runtime_destroy(struct dfb_runtime *rt)
 	free(rt->fanout_pool);
 	free((void *)rt->counter_pool);
 	free(rt->dump);
+	dfb_placement_fini(rt); /* placement (topology.c) */
 	free(rt);
 }
 
@@ -198,6 +206,15 @@ static void round_reset(struct dfb_runtime *rt)
 	if (rt->done_flags)
 		memset((void *)rt->done_flags, 0, rt->cfg.tasks);
 	dfb_wl_reset(&rt->wl);
+	/* A failed round can leave ready slots and undrained messages. */
+	for (int q = 0; q < DFB_Q__COUNT; q++)
+		while (dfb_mpmc_pop(&rt->ready[q]))
+			;
+	if (rt->mailbox.cells) {
+		struct dfb_msg_payload m;
+		while (dfb_mailbox_try_pop(&rt->mailbox, &m))
+			;
+	}
 	for (uint32_t i = 0; i < rt->nsched; i++) {
 		struct dfb_sched *s = &rt->sched[i];
 		memset(&s->c, 0, sizeof(s->c));

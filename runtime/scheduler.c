@@ -167,8 +167,7 @@ static bool dispatch(struct dfb_sched *s, uint64_t now)
 			continue;
 		}
 		did |= slot->next_block != before;
-		if (!dfb_mpmc_push(&rt->ready[q], slot))
-			dfb_raise(rt, DFB_ERR_INVARIANT, slot, s->id, "ready queue full");
+		dfb_ready_push(rt, q, slot);
 	}
 	s->nlocal = 0;
 
@@ -181,7 +180,7 @@ static bool dispatch(struct dfb_sched *s, uint64_t now)
 			bool all = dispatch_task(s, slot, now);
 			did |= slot->next_block != before;
 			if (!all) {
-				dfb_mpmc_push(&rt->ready[q], slot);
+				dfb_ready_push(rt, q, slot);
 				break;
 			}
 			room[q] = has_room(s, q);
@@ -237,10 +236,13 @@ void *dfb_scheduler_main(void *arg)
 	struct dfb_runtime *rt = s->rt;
 	uint64_t total = rt->cfg.tasks;
 
+	dfb_thread_bind(rt, DFB_ROLE_SCHEDULER, s->id); /* placement (topology.c) */
 	s->sched_start = dfb_now_ns();
 	while (!dfb_stopped(rt)) {
 		uint64_t now = dfb_now_ns();
 		bool did = poll_cores(s, now);
+		if (dfb_stopped(rt))
+			break; /* keep the state a hang dump will show */
 		if (dfb_wl_count(&rt->wl) > 0 ||
 		    (rt->strategy->has_pending && rt->strategy->has_pending(rt)))
 			did |= dfb_poll_and_complete(s);

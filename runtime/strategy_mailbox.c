@@ -3,13 +3,25 @@
  * lock drains them in claim order. */
 #include "dfb_internal.h"
 
-/* Retries a push until it lands; false only when the round is stopping. */
+static void mailbox_drain(struct dfb_sched *s);
+
+/* Retries a push until it lands; false only when the round is stopping.
+ * Upstream only spin-hints and retries: only the wait-list holder empties
+ * the ring, so when every scheduler thread is pushing into a full ring
+ * nobody drains it and the round hangs (reported as SCHED_HANG).  The
+ * mailbox_full_drain deviation lets a producer that finds the ring full
+ * drain it itself when it can take the lock. */
 static bool push(struct dfb_sched *s, const struct dfb_msg_payload *m)
 {
 	struct dfb_runtime *rt = s->rt;
 	while (!dfb_mailbox_try_push(&rt->mailbox, m, &s->c.cas_retries)) {
 		s->c.mailbox_full_retries++;
-		dfb_spin_hint(rt->hint);
+		if (rt->cfg.mailbox_full_drain && dfb_wl_try_lock(&rt->wl)) {
+			mailbox_drain(s);
+			dfb_wl_unlock(&rt->wl);
+		} else {
+			dfb_spin_hint(rt->hint);
+		}
 		if (dfb_stopped(rt))
 			return false;
 	}
@@ -20,9 +32,13 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 {
 	struct dfb_runtime *rt = s->rt;
 	struct dfb_slot *slot = st->slot;
+	/* Read before on_subtask_complete: once another FIN or the consumer
+	 * completes the task, its slot may be released and reused. */
+	const bool payload = slot->payload;
+	bool registered = false;
 	uint64_t lat = 0;
 
-	if (slot->payload) {
+	if (payload) {
 		const struct dfb_slab *slab = &core->slab[st->parity];
 		uint64_t t0 = dfb_lat_start(rt);
 		if (slab->error_code) {
@@ -55,7 +71,7 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 				if (!push(s, &m))
 					return;
 			}
-			s->c.registrations++;
+			registered = true;
 			dfb_set_phase(s, DFB_PH_FIN);
 		}
 		if (rt->cfg.measure_latency)
@@ -65,7 +81,7 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 	bool mixed = dfb_on_subtask_complete(slot);
 	/* acquire: pairs with the release store above, made by whichever
 	 * subtask of this task had conditions. */
-	if (mixed && slot->payload &&
+	if (mixed && payload &&
 	    atomic_load_explicit(&slot->any_subtask_deferred, memory_order_acquire)) {
 		uint64_t t0 = dfb_lat_start(rt);
 		struct dfb_msg_payload m = {
@@ -75,14 +91,15 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 		};
 		if (!push(s, &m))
 			return;
-		s->c.registrations++;
+		registered = true;
 		if (rt->cfg.measure_latency)
 			lat += dfb_now_ns() - t0;
 	} else if (mixed) {
 		s->c.inline_completions++;
 		dfb_complete_task(s, slot);
 	}
-	if (slot->payload && rt->cfg.measure_latency)
+	s->c.registrations += registered;
+	if (payload && rt->cfg.measure_latency)
 		dfb_hist_add(&s->lat, lat);
 }
 

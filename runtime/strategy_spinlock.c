@@ -3,9 +3,11 @@
  * register_deferred, retrying after the spin hint while the lock is held. */
 #include "dfb_internal.h"
 
-enum dfb_reg_result dfb_register_deferred(struct dfb_wait_list *wl, struct dfb_slot *slot,
-					  const struct dfb_slab *slab, bool mixed,
-					  enum dfb_err *err)
+/* `token` is the task's, read by the caller before its on_subtask_complete:
+ * afterwards another thread may complete the task and the slot be reused. */
+static enum dfb_reg_result register_deferred(struct dfb_wait_list *wl, struct dfb_slot *slot,
+					     uint64_t token, const struct dfb_slab *slab,
+					     bool mixed, enum dfb_err *err)
 {
 	if (!dfb_wl_try_lock(wl))
 		return DFB_REG_SKIPPED;
@@ -20,13 +22,13 @@ enum dfb_reg_result dfb_register_deferred(struct dfb_wait_list *wl, struct dfb_s
 		r = DFB_REG_ERROR;
 		goto out;
 	}
-	struct dfb_wait_entry *e = dfb_wl_find(wl, slot->token);
+	struct dfb_wait_entry *e = dfb_wl_find(wl, token);
 	if (!e && slab->count == 0) {
 		r = DFB_REG_NOT_DEFERRED;
 		goto out;
 	}
 	if (!e) {
-		e = dfb_wl_create(wl, slot->token, slot);
+		e = dfb_wl_create(wl, token, slot);
 		if (!e) {
 			*err = DFB_ERR_ASYNC_WAIT_OVERFLOW;
 			r = DFB_REG_ERROR;
@@ -50,13 +52,24 @@ out:
 	return r;
 }
 
+enum dfb_reg_result dfb_register_deferred(struct dfb_wait_list *wl, struct dfb_slot *slot,
+					  const struct dfb_slab *slab, bool mixed,
+					  enum dfb_err *err)
+{
+	return register_deferred(wl, slot, slot->token, slab, mixed, err);
+}
+
 static void spinlock_on_fin(struct dfb_sched *s, struct dfb_core *core, struct dfb_subtask *st)
 {
 	struct dfb_runtime *rt = s->rt;
 	struct dfb_slot *slot = st->slot;
+	/* Read before on_subtask_complete, after which another thread may
+	 * complete the task and the slot be reused. */
+	const bool payload = slot->payload;
+	const uint64_t token = slot->token;
 	bool mixed = dfb_on_subtask_complete(slot);
 
-	if (!slot->payload) {
+	if (!payload) {
 		if (mixed) {
 			s->c.inline_completions++;
 			dfb_complete_task(s, slot);
@@ -69,7 +82,7 @@ static void spinlock_on_fin(struct dfb_sched *s, struct dfb_core *core, struct d
 	uint64_t t0 = dfb_lat_start(rt);
 	dfb_set_phase(s, DFB_PH_REGISTER);
 	do {
-		r = dfb_register_deferred(&rt->wl, slot, slab, mixed, &err);
+		r = register_deferred(&rt->wl, slot, token, slab, mixed, &err);
 		if (r == DFB_REG_SKIPPED) {
 			s->c.lock_misses++;
 			dfb_spin_hint(rt->hint);

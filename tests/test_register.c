@@ -114,6 +114,14 @@ static struct dfb_wait_entry *find(struct dfb_runtime *rt, uint64_t token)
 
 /* ---- register_deferred ------------------------------------------------- */
 
+/* Every call goes through here, so a change of the function's signature
+ * is a change of this line. */
+static enum dfb_reg_result reg(struct dfb_runtime *rt, struct dfb_slot *slot,
+			       const struct dfb_slab *slab, bool mixed, enum dfb_err *err)
+{
+	return dfb_register_deferred(&rt->wl, slot, slab, mixed, err);
+}
+
 START_TEST(reg_not_deferred)
 {
 	struct dfb_runtime *rt = make_rt("spinlock");
@@ -123,7 +131,7 @@ START_TEST(reg_not_deferred)
 
 	for (int mixed = 0; mixed < 2; mixed++) {
 		enum dfb_reg_result r =
-			dfb_register_deferred(&rt->wl, s, make_slab(&ts, 0, 0), mixed, &err);
+			reg(rt, s, make_slab(&ts, 0, 0), mixed, &err);
 		ck_assert_int_eq(r, DFB_REG_NOT_DEFERRED);
 		ck_assert_int_eq(err, DFB_ERR_OK);
 		ck_assert_uint_eq(dfb_wl_count(&rt->wl), 0);
@@ -142,7 +150,7 @@ START_TEST(reg_registered_creates_entry)
 	enum dfb_err err = DFB_ERR_OK;
 
 	struct dfb_slab *slab = make_slab(&ts, 3, 0);
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, slab, false, &err), DFB_REG_REGISTERED);
+	ck_assert_int_eq(reg(rt, s, slab, false, &err), DFB_REG_REGISTERED);
 	ck_assert_int_eq(err, DFB_ERR_OK);
 	ck_assert(lock_is_free(&rt->wl));
 	ck_assert_uint_eq(dfb_wl_count(&rt->wl), 1);
@@ -174,7 +182,7 @@ START_TEST(reg_mixed_sets_normal_done)
 	struct test_slab ts;
 	enum dfb_err err = DFB_ERR_OK;
 
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 2, 0), true, &err),
+	ck_assert_int_eq(reg(rt, s, make_slab(&ts, 2, 0), true, &err),
 			 DFB_REG_REGISTERED);
 	struct dfb_wait_entry *e = find(rt, 7);
 	ck_assert_ptr_nonnull(e);
@@ -195,14 +203,14 @@ START_TEST(reg_second_call_appends)
 	struct test_slab ts;
 	enum dfb_err err = DFB_ERR_OK;
 
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, a, make_slab(&ts, 2, 0), false, &err),
+	ck_assert_int_eq(reg(rt, a, make_slab(&ts, 2, 0), false, &err),
 			 DFB_REG_REGISTERED);
 	/* Another task in between: its own entry. */
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, b, make_slab(&ts, 1, 0), false, &err),
+	ck_assert_int_eq(reg(rt, b, make_slab(&ts, 1, 0), false, &err),
 			 DFB_REG_REGISTERED);
 	struct dfb_slab *slab = make_slab(&ts, 3, 0);
 	ts.e[0].expected_value = 99;
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, a, slab, false, &err), DFB_REG_REGISTERED);
+	ck_assert_int_eq(reg(rt, a, slab, false, &err), DFB_REG_REGISTERED);
 	ck_assert_int_eq(err, DFB_ERR_OK);
 	ck_assert_uint_eq(dfb_wl_count(&rt->wl), 2);
 	struct dfb_wait_entry *e = find(rt, 11);
@@ -227,11 +235,11 @@ START_TEST(reg_count0_mixed_on_existing_entry)
 	struct test_slab ts;
 	enum dfb_err err = DFB_ERR_OK;
 
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 1, 0), false, &err),
+	ck_assert_int_eq(reg(rt, s, make_slab(&ts, 1, 0), false, &err),
 			 DFB_REG_REGISTERED);
 	/* The last subtask had no conditions: it still hands the task to
 	 * the consumer, because the entry exists. */
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 0, 0), true, &err),
+	ck_assert_int_eq(reg(rt, s, make_slab(&ts, 0, 0), true, &err),
 			 DFB_REG_REGISTERED);
 	ck_assert_int_eq(err, DFB_ERR_OK);
 	ck_assert_uint_eq(dfb_wl_count(&rt->wl), 1);
@@ -242,7 +250,7 @@ START_TEST(reg_count0_mixed_on_existing_entry)
 	ck_assert_int_eq(e->waiting_count, 1);
 	/* A count-0 non-mixed call on the existing entry changes nothing
 	 * but still reports REGISTERED (the entry exists). */
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 0, 0), false, &err),
+	ck_assert_int_eq(reg(rt, s, make_slab(&ts, 0, 0), false, &err),
 			 DFB_REG_REGISTERED);
 	ck_assert_uint_eq(e->condition_count, 1);
 	ck_assert(e->normal_done);
@@ -298,10 +306,10 @@ START_TEST(reg_skipped_while_locked)
 
 	holder_start(&h, &rt->wl);
 	for (int i = 0; i < 3; i++) {
-		ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 2, 0), true, &err),
+		ck_assert_int_eq(reg(rt, s, make_slab(&ts, 2, 0), true, &err),
 				 DFB_REG_SKIPPED);
 		/* Not even an error slab is looked at without the lock. */
-		ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 0, 5), true, &err),
+		ck_assert_int_eq(reg(rt, s, make_slab(&ts, 0, 5), true, &err),
 				 DFB_REG_SKIPPED);
 	}
 	ck_assert_int_eq(err, DFB_ERR_OK);
@@ -314,7 +322,7 @@ START_TEST(reg_skipped_while_locked)
 	ck_assert_int_eq(atomic_load(&rt->wl.busy), 1);
 	holder_stop(&h);
 
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 2, 0), true, &err),
+	ck_assert_int_eq(reg(rt, s, make_slab(&ts, 2, 0), true, &err),
 			 DFB_REG_REGISTERED);
 	ck_assert_uint_eq(dfb_wl_count(&rt->wl), 1);
 	ck_assert(lock_is_free(&rt->wl));
@@ -331,16 +339,16 @@ START_TEST(reg_error_slab_error)
 	/* With and without conditions, new task and existing entry. */
 	for (uint32_t count = 0; count < 3; count += 2) {
 		enum dfb_err err = DFB_ERR_OK;
-		ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, count, -3), false, &err),
+		ck_assert_int_eq(reg(rt, s, make_slab(&ts, count, -3), false, &err),
 				 DFB_REG_ERROR);
 		ck_assert_int_eq(err, DFB_ERR_SLAB_ERROR);
 		ck_assert(lock_is_free(&rt->wl));
 		ck_assert_uint_eq(dfb_wl_count(&rt->wl), 0);
 	}
 	enum dfb_err err = DFB_ERR_OK;
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 1, 0), false, &err),
+	ck_assert_int_eq(reg(rt, s, make_slab(&ts, 1, 0), false, &err),
 			 DFB_REG_REGISTERED);
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 1, 1), true, &err),
+	ck_assert_int_eq(reg(rt, s, make_slab(&ts, 1, 1), true, &err),
 			 DFB_REG_ERROR);
 	ck_assert_int_eq(err, DFB_ERR_SLAB_ERROR);
 	ck_assert(lock_is_free(&rt->wl));
@@ -360,12 +368,12 @@ START_TEST(reg_error_too_many_conditions)
 	enum dfb_err err = DFB_ERR_OK;
 
 	/* Exactly the capacity is fine. */
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, MAX_COND, 0), false, &err),
+	ck_assert_int_eq(reg(rt, s, make_slab(&ts, MAX_COND, 0), false, &err),
 			 DFB_REG_REGISTERED);
 	ck_assert_uint_eq(find(rt, 1)->condition_count, MAX_COND);
 
 	struct dfb_slot *t = make_slot(rt, 1, 2, 1);
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, t, make_slab(&ts, MAX_COND + 1, 0), true, &err),
+	ck_assert_int_eq(reg(rt, t, make_slab(&ts, MAX_COND + 1, 0), true, &err),
 			 DFB_REG_ERROR);
 	ck_assert_int_eq(err, DFB_ERR_REGISTRATION_FAILED);
 	ck_assert(lock_is_free(&rt->wl));
@@ -382,9 +390,9 @@ START_TEST(reg_error_entry_overflow_across_calls)
 	struct test_slab ts;
 	enum dfb_err err = DFB_ERR_OK;
 
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 40, 0), false, &err),
+	ck_assert_int_eq(reg(rt, s, make_slab(&ts, 40, 0), false, &err),
 			 DFB_REG_REGISTERED);
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 30, 0), true, &err),
+	ck_assert_int_eq(reg(rt, s, make_slab(&ts, 30, 0), true, &err),
 			 DFB_REG_ERROR);
 	ck_assert_int_eq(err, DFB_ERR_REGISTRATION_FAILED);
 	ck_assert(lock_is_free(&rt->wl));
@@ -404,7 +412,7 @@ START_TEST(reg_error_async_wait_overflow)
 
 	for (uint32_t i = 0; i < MAX_WAITS; i++) {
 		struct dfb_slot *s = make_slot(rt, i, 1000 + i, 1);
-		ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 1, 0), false, &err),
+		ck_assert_int_eq(reg(rt, s, make_slab(&ts, 1, 0), false, &err),
 				 DFB_REG_REGISTERED);
 	}
 	ck_assert_uint_eq(dfb_wl_count(&rt->wl), MAX_WAITS);
@@ -416,7 +424,7 @@ START_TEST(reg_error_async_wait_overflow)
 	static struct dfb_slot spare;
 	struct dfb_slot *x = &spare;
 	x->token = 5000;
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, x, make_slab(&ts, 1, 0), true, &err),
+	ck_assert_int_eq(reg(rt, x, make_slab(&ts, 1, 0), true, &err),
 			 DFB_REG_ERROR);
 	ck_assert_int_eq(err, DFB_ERR_ASYNC_WAIT_OVERFLOW);
 	ck_assert(lock_is_free(&rt->wl));
@@ -426,11 +434,11 @@ START_TEST(reg_error_async_wait_overflow)
 	/* ... but a non-deferred one does not, and a task that has an
 	 * entry still appends. */
 	err = DFB_ERR_OK;
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, x, make_slab(&ts, 0, 0), true, &err),
+	ck_assert_int_eq(reg(rt, x, make_slab(&ts, 0, 0), true, &err),
 			 DFB_REG_NOT_DEFERRED);
 	struct dfb_slot *y = &rt->slots[3];
 	ck_assert_uint_eq(y->token, 1003);
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, y, make_slab(&ts, 2, 0), true, &err),
+	ck_assert_int_eq(reg(rt, y, make_slab(&ts, 2, 0), true, &err),
 			 DFB_REG_REGISTERED);
 	ck_assert_int_eq(err, DFB_ERR_OK);
 	ck_assert_uint_eq(find(rt, 1003)->condition_count, 3);
@@ -666,7 +674,7 @@ START_TEST(poll_completes_when_counter_reaches_expected)
 
 	struct dfb_slab *slab = make_slab(&ts, 1, 0);
 	ts.e[0].expected_value = 3;
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, slab, true, &err), DFB_REG_REGISTERED);
+	ck_assert_int_eq(reg(rt, s, slab, true, &err), DFB_REG_REGISTERED);
 
 	for (uint32_t v = 0; v < 3; v++) {
 		atomic_store(&ctr[0], v);
@@ -702,7 +710,7 @@ START_TEST(poll_counter_past_expected_satisfies)
 	struct test_slab ts;
 	enum dfb_err err = DFB_ERR_OK;
 	struct dfb_slab *slab = make_slab(&ts, 2, 0); /* expects 1 and 2 */
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, slab, true, &err), DFB_REG_REGISTERED);
+	ck_assert_int_eq(reg(rt, s, slab, true, &err), DFB_REG_REGISTERED);
 	atomic_store(&ctr[0], 0xffffffffu);
 	dfb_poll_and_complete(&rt->sched[0]);
 	ck_assert_int_eq(find(rt, 1)->waiting_count, 1);
@@ -723,7 +731,7 @@ START_TEST(poll_waits_for_normal_done)
 	struct test_slab ts;
 	enum dfb_err err = DFB_ERR_OK;
 
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 1, 0), false, &err),
+	ck_assert_int_eq(reg(rt, s, make_slab(&ts, 1, 0), false, &err),
 			 DFB_REG_REGISTERED);
 	atomic_store(&ctr[0], 1);
 	for (int i = 0; i < 3; i++)
@@ -735,7 +743,7 @@ START_TEST(poll_waits_for_normal_done)
 	ck_assert_uint_eq(sc->c.consumer_completions, 0);
 
 	/* The last subtask FINs without conditions. */
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, make_slab(&ts, 0, 0), true, &err),
+	ck_assert_int_eq(reg(rt, s, make_slab(&ts, 0, 0), true, &err),
 			 DFB_REG_REGISTERED);
 	ck_assert(dfb_poll_and_complete(sc));
 	ck_assert_uint_eq(dfb_wl_count(&rt->wl), 0);
@@ -760,7 +768,7 @@ START_TEST(poll_removes_only_satisfied_entries)
 		atomic_store(&ctr[i], 0);
 		ts.e[0].addr = (uint64_t)(uintptr_t)&ctr[i];
 		ts.e[0].expected_value = 1;
-		ck_assert_int_eq(dfb_register_deferred(&rt->wl, s[i], slab, true, &err),
+		ck_assert_int_eq(reg(rt, s[i], slab, true, &err),
 				 DFB_REG_REGISTERED);
 	}
 	/* Middle and first: swap-removal must keep the others findable. */
@@ -801,9 +809,9 @@ START_TEST(poll_virtual_deadline)
 	struct dfb_slab *slab = make_slab(&ts, 1, 0);
 	ts.e[0].completion_type = DFB_CT_VIRTUAL;
 	ts.e[0].addr = dfb_now_ns(); /* due already */
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, a, slab, true, &err), DFB_REG_REGISTERED);
+	ck_assert_int_eq(reg(rt, a, slab, true, &err), DFB_REG_REGISTERED);
 	ts.e[0].addr = UINT64_MAX; /* never due */
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, b, slab, true, &err), DFB_REG_REGISTERED);
+	ck_assert_int_eq(reg(rt, b, slab, true, &err), DFB_REG_REGISTERED);
 	dfb_poll_and_complete(&rt->sched[0]);
 	ck_assert_int_eq(atomic_load(&a->state), DFB_SLOT_COMPLETED);
 	ck_assert_int_eq(atomic_load(&b->state), DFB_SLOT_PENDING);
@@ -821,7 +829,7 @@ START_TEST(poll_invalid_completion_type)
 	enum dfb_err err = DFB_ERR_OK;
 	struct dfb_slab *slab = make_slab(&ts, 1, 0);
 	ts.e[0].completion_type = DFB_CT_INVALID;
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, slab, true, &err), DFB_REG_REGISTERED);
+	ck_assert_int_eq(reg(rt, s, slab, true, &err), DFB_REG_REGISTERED);
 	dfb_poll_and_complete(&rt->sched[0]);
 	ck_assert_int_eq(atomic_load(&rt->err_code), DFB_ERR_COMPLETION_INVALID);
 	ck_assert(dfb_stopped(rt));
@@ -840,7 +848,7 @@ START_TEST(poll_event_record_is_invalid)
 	enum dfb_err err = DFB_ERR_OK;
 	struct dfb_slab *slab = make_slab(&ts, 1, 0);
 	ts.e[0].completion_type = DFB_CT_EVENT_RECORD;
-	ck_assert_int_eq(dfb_register_deferred(&rt->wl, s, slab, true, &err), DFB_REG_REGISTERED);
+	ck_assert_int_eq(reg(rt, s, slab, true, &err), DFB_REG_REGISTERED);
 	dfb_poll_and_complete(&rt->sched[0]);
 	ck_assert_int_eq(atomic_load(&rt->err_code), DFB_ERR_COMPLETION_INVALID);
 	dfb_runtime_destroy(rt);

@@ -13,7 +13,8 @@
 #include "deferbench.h"
 
 /* Upstream defaults, then the named shape's defaults, then each
- * "key=value" of the NULL-terminated list, in order. */
+ * "key=value" of the NULL-terminated list, in order.  A "variant=N" is
+ * applied before the shape's defaults too, since they depend on it. */
 static inline void tu_config(struct dfb_config *c, const char *shape, ...)
 {
 	char msg[256];
@@ -23,8 +24,15 @@ static inline void tu_config(struct dfb_config *c, const char *shape, ...)
 	for (size_t i = 0; i < dfb_nshapes; i++)
 		if (dfb_shapes[i] == sh)
 			c->shape = i;
-	sh->defaults(c);
 	va_list ap;
+	va_start(ap, shape);
+	for (const char *kv; (kv = va_arg(ap, const char *));)
+		if (strncmp(kv, "variant=", 8) == 0) {
+			int rc = dfb_config_set_kv(c, kv, msg, sizeof(msg));
+			ck_assert_msg(rc == 0, "set %s: %s", kv, msg);
+		}
+	va_end(ap);
+	sh->defaults(c);
 	va_start(ap, shape);
 	for (const char *kv; (kv = va_arg(ap, const char *));) {
 		int rc = dfb_config_set_kv(c, kv, msg, sizeof(msg));
