@@ -33,11 +33,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: mailbox_throughput [-p PRODUCERS] [-n MESSAGES] [-c CAPACITY]\n"
-		"                          [-r REPEATS] [-s none|pause|yield]\n"
+		"                          [-r REPEATS] [-s none|pause|yield] [-t]\n"
 		"  -p  producer threads (default 1, at most %u)\n"
 		"  -n  messages per repeat, all producers together (default 10000000)\n"
 		"  -c  mailbox capacity, a power of two >= 2 (default 4096)\n"
 		"  -r  repeats; medians are reported (default 5)\n"
+		"  -t  producers use the cached-tail push (mailbox_cached_tail deviation)\n"
 		"  -s  spin hint on a full/empty ring (default: pause when threads fit\n"
 		"      on the PUs, else yield)\n",
 		MAX_PRODUCERS);
@@ -53,6 +54,7 @@ static void die(const char *what)
 static hwloc_topology_t topo;
 static unsigned npus;
 static enum dfb_spin_hint hint;
+static bool cached_tail; /* -t: the mailbox_cached_tail deviation */
 
 static struct dfb_mailbox mb;
 static atomic_uint ready;
@@ -118,7 +120,8 @@ static void *producer_main(void *arg)
 	for (uint64_t i = 0; i < p->count; i++) {
 		struct dfb_msg_payload m = make_msg(((uint64_t)p->id << PRODUCER_SHIFT) | i, i);
 		uint64_t since = 0;
-		while (!dfb_mailbox_try_push(&mb, &m, &cas)) {
+		while (!(cached_tail ? dfb_mailbox_try_push_cached(&mb, &m, &cas)
+				     : dfb_mailbox_try_push(&mb, &m, &cas))) {
 			if (++full % CHECK_EVERY == 0) {
 				uint64_t now = dfb_now_ns();
 				if (!since)
@@ -277,7 +280,7 @@ int main(int argc, char **argv)
 	uint64_t producers = 1, messages = 10000000, capacity = 4096, repeats = 5;
 	int hint_opt = -1;
 	int c;
-	while ((c = getopt(argc, argv, "p:n:c:r:s:h")) != -1) {
+	while ((c = getopt(argc, argv, "p:n:c:r:s:th")) != -1) {
 		switch (c) {
 		case 'p':
 			if (!parse_u64(optarg, &producers) || producers < 1 ||
@@ -307,6 +310,9 @@ int main(int argc, char **argv)
 				hint_opt = DFB_SPIN_YIELD;
 			else
 				goto bad;
+			break;
+		case 't':
+			cached_tail = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -40,6 +40,7 @@ const struct dfb_key dfb_config_keys[] = {
 	U64(mailbox_capacity, 2, 1 << 24, "MPSC mailbox cells (power of two; upstream 4096)"),
 	U64(mailbox_refresh_head, 0, 1, "deviation: re-read a stale head instead of a spurious full (upstream: 0)"),
 	U64(mailbox_full_drain, 0, 1, "deviation: a producer facing a full mailbox drains it if it gets the lock (upstream: 0, can hang)"),
+	U64(mailbox_cached_tail, 0, 1, "deviation: producers check fullness against a cached tail first (upstream: 0)"),
 	U64(max_async_waits, 1, 1 << 16, "async wait list entries (upstream MAX_ASYNC_WAITS 64)"),
 	U64(max_conditions_per_task, 1, 1 << 16, "conditions per slab and per wait entry (upstream 64)"),
 	ENUM(spin_hint, spin_names, "retry-loop hint: none, pause, or yield (pause then sched_yield)"),

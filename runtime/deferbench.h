@@ -88,6 +88,7 @@ struct dfb_config {
 	uint64_t mailbox_capacity;
 	uint64_t mailbox_refresh_head;
 	uint64_t mailbox_full_drain;
+	uint64_t mailbox_cached_tail;
 	uint64_t max_async_waits;
 	uint64_t max_conditions_per_task;
 	uint64_t spin_hint;          /* enum dfb_spin_hint */

@@ -45,12 +45,17 @@ struct dfb_mailbox {
 	/* Producers hammer head; the consumer owns tail: separate lines so a
 	 * claim does not invalidate the consumer's line and vice versa. */
 	DFB_ALIGNED _Atomic uint64_t head;
+	/* Producers' copy of tail (cached_tail deviation): on the producers'
+	 * own line, so a push reads the consumer's line only when the copy
+	 * says full. */
+	_Atomic uint64_t tail_cache;
 	DFB_ALIGNED _Atomic uint64_t tail;
 	/* Read-only after init, shared by everyone. */
 	DFB_ALIGNED uint64_t capacity;
 	uint64_t mask;
 	struct dfb_msg *cells;
 	bool refresh_stale_head;        /* see dfb_mailbox_try_push */
+	bool cached_tail;               /* see dfb_mailbox_try_push_cached */
 };
 
 /* Allocates a ring of `capacity` cells (a power of two >= 2), with
@@ -59,6 +64,23 @@ struct dfb_mailbox {
 int dfb_mailbox_init(struct dfb_mailbox *mb, uint64_t capacity);
 /* Frees the cells.  Only after every user has stopped. */
 void dfb_mailbox_fini(struct dfb_mailbox *mb);
+
+/* Fills the claimed cell h and publishes it.  Field by field: a struct
+ * copy reloads the caller's just-written payload in 8-byte pieces, which
+ * stalls on store forwarding when the caller wrote it in smaller stores. */
+static inline void dfb_mailbox_publish(struct dfb_mailbox *mb, uint64_t h,
+				       const struct dfb_msg_payload *m)
+{
+	struct dfb_msg *c = &mb->cells[h & mb->mask];
+	c->p.task_token = m->task_token;
+	c->p.addr = m->addr;
+	c->p.expected_value = m->expected_value;
+	c->p.engine = m->engine;
+	c->p.completion_type = m->completion_type;
+	c->p.kind = m->kind;
+	/* release: publishes the payload to the consumer's acquire of seq. */
+	atomic_store_explicit(&c->seq, h + 1, memory_order_release);
+}
 
 /* Producer side, any thread.  Returns false when the ring is full: the
  * caller counts a skipped push (upstream's mpsc_skipped_count), spin-hints
@@ -93,10 +115,46 @@ static inline bool dfb_mailbox_try_push(struct dfb_mailbox *mb,
 			break;
 		++*cas_retries;
 	}
-	struct dfb_msg *c = &mb->cells[h & mb->mask];
-	c->p = *m;
-	/* release: publishes the payload to the consumer's acquire of seq. */
-	atomic_store_explicit(&c->seq, h + 1, memory_order_release);
+	dfb_mailbox_publish(mb, h, m);
+	return true;
+}
+
+/* The cached_tail deviation of dfb_mailbox_try_push (same contract): the
+ * full check first uses the producers' copy of tail and reads the
+ * consumer's tail only when the copy says full, so a push does not pull the
+ * consumer's line across cores on every message.  A stale copy only makes
+ * the check conservative. */
+static inline bool dfb_mailbox_try_push_cached(struct dfb_mailbox *mb,
+					       const struct dfb_msg_payload *m,
+					       uint64_t *cas_retries)
+{
+	uint64_t h = atomic_load_explicit(&mb->head, memory_order_relaxed);
+	for (;;) {
+		/* acquire: pairs with the release below, which carries the
+		 * consumer's copy-out forward from its tail store. */
+		uint64_t t = atomic_load_explicit(&mb->tail_cache, memory_order_acquire);
+		if (h - t >= mb->capacity) {
+			/* acquire: as in dfb_mailbox_try_push. */
+			t = atomic_load_explicit(&mb->tail, memory_order_acquire);
+			/* release: hands that ordering on to the producers
+			 * that acquire the copy. */
+			atomic_store_explicit(&mb->tail_cache, t, memory_order_release);
+			if (h - t >= mb->capacity) {
+				if ((int64_t)(h - t) < 0 && mb->refresh_stale_head) {
+					h = atomic_load_explicit(&mb->head, memory_order_relaxed);
+					continue;
+				}
+				return false;
+			}
+		}
+		/* relaxed: as in dfb_mailbox_try_push. */
+		if (atomic_compare_exchange_weak_explicit(&mb->head, &h, h + 1,
+							  memory_order_relaxed,
+							  memory_order_relaxed))
+			break;
+		++*cas_retries;
+	}
+	dfb_mailbox_publish(mb, h, m);
 	return true;
 }
 

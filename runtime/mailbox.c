@@ -22,10 +22,12 @@ int dfb_mailbox_init(struct dfb_mailbox *mb, uint64_t capacity)
 		atomic_init(&cells[i].seq, 0);
 	atomic_init(&mb->head, 0);
 	atomic_init(&mb->tail, 0);
+	atomic_init(&mb->tail_cache, 0);
 	mb->capacity = capacity;
 	mb->mask = capacity - 1;
 	mb->cells = cells;
 	mb->refresh_stale_head = false;
+	mb->cached_tail = false;
 	return 0;
 }
 

@@ -14,7 +14,9 @@ static void mailbox_drain(struct dfb_sched *s);
 static bool push(struct dfb_sched *s, const struct dfb_msg_payload *m)
 {
 	struct dfb_runtime *rt = s->rt;
-	while (!dfb_mailbox_try_push(&rt->mailbox, m, &s->c.cas_retries)) {
+	while (!(rt->mailbox.cached_tail
+			 ? dfb_mailbox_try_push_cached(&rt->mailbox, m, &s->c.cas_retries)
+			 : dfb_mailbox_try_push(&rt->mailbox, m, &s->c.cas_retries))) {
 		s->c.mailbox_full_retries++;
 		if (rt->cfg.mailbox_full_drain && dfb_wl_try_lock(&rt->wl)) {
 			mailbox_drain(s);
@@ -166,6 +168,7 @@ static int mailbox_init(struct dfb_runtime *rt)
 	if (dfb_mailbox_init(&rt->mailbox, rt->cfg.mailbox_capacity))
 		return -1;
 	rt->mailbox.refresh_stale_head = rt->cfg.mailbox_refresh_head != 0;
+	rt->mailbox.cached_tail = rt->cfg.mailbox_cached_tail != 0;
 	return 0;
 }
 
