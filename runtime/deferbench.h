@@ -97,6 +97,7 @@ struct dfb_config {
 	uint64_t dual_slot;
 	uint64_t scope_tasks;
 	uint64_t chain_len;
+	uint64_t chains;
 	uint64_t variant;            /* case of a shape with several (1-based) */
 	uint64_t release_batch;
 	uint64_t local_ready;

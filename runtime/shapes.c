@@ -46,9 +46,13 @@ static void alternating_task(const struct dfb_config *c, uint64_t i, struct dfb_
 	kernel_task(c, i, i % 2 == 0 ? 0x1 : 0x2, d);
 }
 
-/* This project's own regime: chains QK(AIC) -> SF(AIV) -> PV(AIC) ->
- * UP(AIV) ... of chain_len tasks, every task deferred, its conditions
- * completed by an engine some microseconds after FIN. */
+/* This project's own regime: `chains` parallel chains of alternating AIC
+ * and AIV tasks (task i follows task i - chains), every task deferred, its
+ * conditions completed by an engine some microseconds after FIN.  A chain
+ * has at most one task in flight, so at most `chains` tasks wait on
+ * engines at once, however late the consumer polls: with the mailbox,
+ * FINs go on while a preempted lock holder drains nothing, and an
+ * unbounded graph can then overrun the 64-entry wait list. */
 static void deferred_heavy_defaults(struct dfb_config *c)
 {
 	c->tasks = 2000;
@@ -58,16 +62,16 @@ static void deferred_heavy_defaults(struct dfb_config *c)
 	c->engine_latency_us = 10;
 	c->aic_cores = 8;
 	c->aiv_cores = 16;
-	c->chain_len = 4;
+	c->chains = 32;
 }
 
 static void deferred_heavy_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d)
 {
-	uint64_t pos = i % c->chain_len;
+	uint64_t pos = i / c->chains;
 	kernel_task(c, i, pos % 2 == 0 ? 0x1 : 0x2, d);
 	if (pos) {
 		d->nproducers = 1;
-		d->producers[0] = i - 1;
+		d->producers[0] = i - c->chains;
 	}
 }
 
@@ -302,7 +306,7 @@ static const struct dfb_shape dummy_task_shape = {
 
 static const struct dfb_shape deferred_heavy = {
 	.name = "deferred_heavy",
-	.summary = "AIC/AIV chains, every task leaves 4 conditions an engine completes 10 us after FIN",
+	.summary = "32 parallel AIC/AIV chains, every task leaves 4 conditions an engine completes 10 us after FIN",
 	.defaults = deferred_heavy_defaults,
 	.task = deferred_heavy_task,
 };
