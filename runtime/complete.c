@@ -74,7 +74,7 @@ void dfb_complete_task(struct dfb_sched *s, struct dfb_slot *slot)
 	fanout_unlock(slot);
 
 	for (uint32_t i = 0; i < n; i++) {
-		struct dfb_slot *c = dfb_slot_of(rt, slot->fanout[i]);
+		struct dfb_slot *c = &rt->slots[slot->fanout[i]];
 		/* acq_rel: the last producer to arrive sees every earlier
 		 * producer's effects before making the consumer ready. */
 		uint32_t r = atomic_fetch_add_explicit(&c->fanin_refcount, 1,
@@ -108,7 +108,7 @@ static void on_task_release(struct dfb_runtime *rt, struct dfb_slot *slot)
 {
 	for (uint32_t i = 0; i < slot->nfanin; i++)
 		if (slot->fanin[i] & DFB_FANIN_HOLDS_REF)
-			dfb_release_ref(rt, dfb_slot_of(rt, slot->fanin[i] & ~DFB_FANIN_HOLDS_REF));
+			dfb_release_ref(rt, &rt->slots[slot->fanin[i] & ~DFB_FANIN_HOLDS_REF]);
 	dfb_release_ref(rt, slot);
 }
 

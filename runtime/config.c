@@ -50,6 +50,7 @@ const struct dfb_key dfb_config_keys[] = {
 	U64(scope_tasks, 1, 1 << 24, "tasks per scope; a scope's tasks stay alive until it ends"),
 	U64(chain_len, 1, 1 << 24, "length of dependency chains in chained shapes"),
 	U64(chains, 1, 1 << 20, "parallel dependency chains in deferred_heavy (bounds the tasks in flight)"),
+	U64(rings, 1, 3, "task rings, one per scope depth (nested scopes need more than 1)"),
 	U64(variant, 1, 3, "case of a shape that has several (upstream Case1, Case2, ...)"),
 	U64(release_batch, 1, 1 << 16, "completed slots batched per thread before release (upstream 256)"),
 	U64(local_ready, 0, 1024, "per-thread local ready buffer slots"),
@@ -92,6 +93,7 @@ void dfb_config_defaults(struct dfb_config *c)
 	c->chain_len = 4;
 	c->variant = 1;
 	c->chains = 32;
+	c->rings = 1;
 	c->release_batch = 256;
 	c->local_ready = 8;
 	c->max_fanin = 8;

@@ -98,6 +98,7 @@ struct dfb_config {
 	uint64_t scope_tasks;
 	uint64_t chain_len;
 	uint64_t chains;
+	uint64_t rings;              /* task rings = deepest scope nesting + 1 */
 	uint64_t variant;            /* case of a shape with several (1-based) */
 	uint64_t release_batch;
 	uint64_t local_ready;
@@ -148,7 +149,9 @@ void dfb_config_format(const struct dfb_config *c, const struct dfb_key *k,
 struct dfb_task_desc {
 	uint8_t mask;                /* bit0 AIC, bit1 AIV0, bit2 AIV1; 0 = dependency-only */
 	uint8_t alloc;               /* hidden alloc task: complete at submit */
-	uint8_t scope_end;           /* close the current scope after this task */
+	uint8_t scope_end;           /* close the depth-0 scope after this task */
+	uint8_t open_scope;          /* open a nested scope (next ring) before this task */
+	uint8_t close_scopes;        /* close this many nested scopes after this task */
 	uint16_t blocks;
 	uint32_t conditions;         /* deferred conditions over all its subtasks */
 	uint64_t kernel_ns;

@@ -38,9 +38,14 @@ enum dfb_engine_id { DFB_ENGINE_SDMA = 0, DFB_ENGINE_ROCE, DFB_ENGINE_URMA, DFB_
 static inline uint32_t dfb_fanout_count(uint64_t v) { return (uint32_t)(v >> 32); }
 static inline uint32_t dfb_fanout_ref(uint64_t v) { return (uint32_t)v; }
 
-/* Producer references kept by a consumer: a local id plus whether this
- * consumer holds a fanout reference on it (dropped at release). */
+/* Producer references kept by a consumer: the producer's slot number plus
+ * whether this consumer holds a fanout reference on it (dropped at its
+ * release; only then is the slot number dereferenced). */
 #define DFB_FANIN_HOLDS_REF (1ull << 63)
+
+/* Nested scopes submit into separate rings, ring = scope depth (upstream:
+ * at most 3). */
+#define DFB_MAX_RINGS 3
 
 struct dfb_slot {
 	/* Written by the orchestrator before the slot is published (through
@@ -54,10 +59,11 @@ struct dfb_slot {
 	uint16_t blocks;
 	uint8_t mask;
 	uint8_t payload;                /* a kernel that may write a slab */
+	uint32_t number;                /* this slot's index in rt->slots */
 	uint32_t nfanin;
 	uint32_t next_block;            /* dispatch cursor, owned by the popper */
-	uint64_t *fanin;                /* producers (local id | HOLDS_REF) */
-	uint32_t *fanout;               /* consumers' local ids, under fanout_lock */
+	uint64_t *fanin;                /* producers (slot number | HOLDS_REF) */
+	uint32_t *fanout;               /* consumers' slot numbers, under fanout_lock */
 	uint32_t nfanout;
 	_Atomic uint32_t *counters;     /* condition counters the engine stores */
 
@@ -267,7 +273,13 @@ struct dfb_runtime {
 	/* Orchestrator state (its own thread). */
 	pthread_t orch_thread;
 	uint64_t orch_start, orch_end;
-	uint64_t ring_tail;
+	uint64_t ring_tail[DFB_MAX_RINGS];   /* oldest slot not yet reusable */
+	uint64_t ring_next[DFB_MAX_RINGS];   /* next local id */
+	uint32_t nrings;
+	/* Submission index -> slot number of recent tasks, for wiring
+	 * producers named by index (direct-mapped, 4 entries per slot). */
+	struct dfb_idx { uint64_t index; uint32_t number; } *idxmap;
+	uint64_t idxmap_mask;
 	DFB_ALIGNED _Atomic uint64_t orch_progress;
 	_Atomic int orch_phase;
 
@@ -348,10 +360,10 @@ static inline bool dfb_ready_push(struct dfb_runtime *rt, int q, struct dfb_slot
 	return true;
 }
 
-/* Slot of a local id. */
-static inline struct dfb_slot *dfb_slot_of(struct dfb_runtime *rt, uint64_t local)
+/* Slot of a local id in a ring (ring = scope depth). */
+static inline struct dfb_slot *dfb_ring_slot(struct dfb_runtime *rt, uint32_t ring, uint64_t local)
 {
-	return &rt->slots[local & rt->window_mask];
+	return &rt->slots[(uint64_t)ring * rt->cfg.window + (local & rt->window_mask)];
 }
 
 /* Orchestrator, engine and scheduler thread bodies. */

@@ -1,6 +1,6 @@
-/* The orchestrator: submits the shape's graph into the task ring, wiring
- * each task to its producers, closing scopes, and waiting for ring space
- * (flow control) when the window is full. */
+/* The orchestrator: submits the shape's graph into the task rings (one per
+ * scope depth), wiring each task to its producers, closing scopes, and
+ * waiting for ring space (flow control) when a window is full. */
 #include "dfb_internal.h"
 
 static bool slot_reusable(struct dfb_slot *slot)
@@ -11,13 +11,14 @@ static bool slot_reusable(struct dfb_slot *slot)
 	return st == DFB_SLOT_CONSUMED || st == DFB_SLOT_FREE;
 }
 
-/* Waits until task `index` has a slot; false when the round stops. */
-static bool wait_for_ring(struct dfb_runtime *rt, uint64_t index)
+/* Waits until ring `ring` has a slot for its next local id; false when
+ * the round stops.  The tail moves past consumed slots only, in order. */
+static bool wait_for_ring(struct dfb_runtime *rt, uint32_t ring)
 {
-	uint64_t window = rt->cfg.window;
-	while (index - rt->ring_tail >= window) {
-		if (slot_reusable(dfb_slot_of(rt, rt->ring_tail))) {
-			rt->ring_tail++;
+	uint64_t window = rt->cfg.window, local = rt->ring_next[ring];
+	while (local - rt->ring_tail[ring] >= window) {
+		if (slot_reusable(dfb_ring_slot(rt, ring, rt->ring_tail[ring]))) {
+			rt->ring_tail[ring]++;
 			continue;
 		}
 		atomic_store_explicit(&rt->orch_phase, DFB_PH_ORCH_WAIT_RING, memory_order_relaxed);
@@ -47,10 +48,20 @@ static void lock_fanout(struct dfb_runtime *rt, struct dfb_slot *p)
  * satisfied (producer complete or gone), 0 if the producer will count it. */
 static int wire(struct dfb_runtime *rt, struct dfb_slot *slot, uint64_t p)
 {
-	struct dfb_slot *ps = dfb_slot_of(rt, p);
+	const struct dfb_idx *e = &rt->idxmap[p & rt->idxmap_mask];
+	if (e->index != p) {
+		/* Shapes name producers among recent submissions; the map
+		 * holds 4 per slot.  Past that we cannot tell whether the
+		 * producer is still alive. */
+		dfb_raise(rt, DFB_ERR_INVARIANT, slot, -1,
+			  "producer %llu is too far back to track (more than %llu submissions)",
+			  (unsigned long long)p, (unsigned long long)rt->idxmap_mask + 1);
+		return 1;
+	}
+	struct dfb_slot *ps = &rt->slots[e->number];
 
 	if (ps->index != p || slot_reusable(ps)) {
-		slot->fanin[slot->nfanin++] = p;
+		slot->fanin[slot->nfanin++] = e->number;
 		return 1;
 	}
 	lock_fanout(rt, ps);
@@ -67,16 +78,16 @@ static int wire(struct dfb_runtime *rt, struct dfb_slot *slot, uint64_t p)
 							memory_order_relaxed));
 	int satisfied = 1;
 	if (consumed) {
-		slot->fanin[slot->nfanin++] = p;
+		slot->fanin[slot->nfanin++] = e->number;
 	} else {
-		slot->fanin[slot->nfanin++] = p | DFB_FANIN_HOLDS_REF;
+		slot->fanin[slot->nfanin++] = e->number | DFB_FANIN_HOLDS_REF;
 		if (atomic_load_explicit(&ps->state, memory_order_relaxed) != DFB_SLOT_COMPLETED) {
 			if (ps->nfanout == rt->cfg.max_fanout) {
 				dfb_raise(rt, DFB_ERR_FANOUT_OVERFLOW, ps, -1,
 					  "more than max_fanout = %llu consumers",
 					  (unsigned long long)rt->cfg.max_fanout);
 			} else {
-				ps->fanout[ps->nfanout++] = (uint32_t)slot->index;
+				ps->fanout[ps->nfanout++] = slot->number;
 				satisfied = 0;
 			}
 		}
@@ -87,17 +98,20 @@ static int wire(struct dfb_runtime *rt, struct dfb_slot *slot, uint64_t p)
 	return satisfied;
 }
 
-static bool submit(struct dfb_runtime *rt, uint64_t index, const struct dfb_task_desc *d)
+static bool submit(struct dfb_runtime *rt, uint32_t ring, uint64_t index,
+		   const struct dfb_task_desc *d)
 {
-	if (!wait_for_ring(rt, index))
+	if (!wait_for_ring(rt, ring))
 		return false;
 	atomic_store_explicit(&rt->orch_phase, DFB_PH_ORCH_SUBMIT, memory_order_relaxed);
 
-	struct dfb_slot *slot = dfb_slot_of(rt, index);
+	uint64_t local = rt->ring_next[ring]++;
+	struct dfb_slot *slot = dfb_ring_slot(rt, ring, local);
 	uint32_t conditions = d->conditions < rt->counters_per_slot ? d->conditions
 								     : rt->counters_per_slot;
-	slot->token = index & 0xffffffffu; /* ring 0: (0 << 32) | local id */
+	slot->token = ((uint64_t)ring << 32) | (local & 0xffffffffu);
 	slot->index = index;
+	rt->idxmap[index & rt->idxmap_mask] = (struct dfb_idx){index, slot->number};
 	slot->kernel_ns = d->kernel_ns;
 	slot->mask = d->mask;
 	slot->blocks = d->blocks ? d->blocks : 1;
@@ -148,15 +162,29 @@ static bool submit(struct dfb_runtime *rt, uint64_t index, const struct dfb_task
 	return true;
 }
 
+/* Closes the innermost open scope: drops its reference on each of the
+ * tasks submitted at its depth since it opened (all still alive: it held
+ * them). */
+static void close_scope(struct dfb_runtime *rt, uint32_t depth, uint64_t from)
+{
+	for (uint64_t l = from; l < rt->ring_next[depth]; l++)
+		dfb_release_ref(rt, dfb_ring_slot(rt, depth, l));
+}
+
 void *dfb_orchestrator_main(void *arg)
 {
 	struct dfb_runtime *rt = arg;
-	uint64_t scope_start = 0;
+	/* scope_start[d]: first local id of the open scope at depth d.  The
+	 * depth-0 scope is cut every scope_tasks tasks (or where the shape
+	 * says); deeper ones open and close where the shape says. */
+	uint64_t scope_start[DFB_MAX_RINGS] = {0};
+	uint32_t depth = 0;
 	struct dfb_task_desc d;
 
 	dfb_thread_bind(rt, DFB_ROLE_ORCHESTRATOR, 0); /* placement (topology.c) */
 	rt->orch_start = dfb_now_ns();
-	rt->ring_tail = 0;
+	for (uint32_t r = 0; r < DFB_MAX_RINGS; r++)
+		rt->ring_tail[r] = rt->ring_next[r] = 0;
 	for (uint64_t i = 0; i < rt->cfg.tasks && !dfb_stopped(rt); i++) {
 		rt->shape->task(&rt->cfg, i, &d);
 		if (d.nproducers > rt->cfg.max_fanin) {
@@ -166,17 +194,30 @@ void *dfb_orchestrator_main(void *arg)
 				  (unsigned long long)rt->cfg.max_fanin);
 			break;
 		}
-		if (!submit(rt, i, &d))
+		if (d.open_scope) {
+			if (depth + 1 >= rt->nrings) {
+				dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1,
+					  "task %llu opens scope depth %u; rings = %u",
+					  (unsigned long long)i, depth + 1, rt->nrings);
+				break;
+			}
+			depth++;
+			scope_start[depth] = rt->ring_next[depth];
+		}
+		if (!submit(rt, depth, i, &d))
 			break;
 		atomic_fetch_add_explicit(&rt->orch_progress, 1, memory_order_relaxed);
-		if (d.scope_end || i + 1 - scope_start == rt->cfg.scope_tasks || i + 1 == rt->cfg.tasks) {
-			/* Scope end: drop the scope's reference on each of
-			 * its tasks, which are all still alive (it held them). */
-			for (uint64_t j = scope_start; j <= i; j++)
-				dfb_release_ref(rt, dfb_slot_of(rt, j));
-			scope_start = i + 1;
+		for (uint8_t k = 0; k < d.close_scopes && depth > 0; k++, depth--)
+			close_scope(rt, depth, scope_start[depth]);
+		if (d.scope_end || rt->ring_next[0] - scope_start[0] == rt->cfg.scope_tasks) {
+			close_scope(rt, 0, scope_start[0]);
+			scope_start[0] = rt->ring_next[0];
 		}
 	}
+	/* The end of the orchestration closes whatever is still open. */
+	for (; depth > 0; depth--)
+		close_scope(rt, depth, scope_start[depth]);
+	close_scope(rt, 0, scope_start[0]);
 	rt->orch_end = dfb_now_ns();
 	atomic_store_explicit(&rt->orch_phase, DFB_PH_DONE, memory_order_relaxed);
 	return NULL;

@@ -127,25 +127,35 @@ struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c, const struct 
 		return NULL;
 	}
 
-	size_t w = c->window;
+	rt->nrings = (uint32_t)c->rings;
+	size_t w = c->window * rt->nrings; /* every ring has a window of slots */
+	size_t nmap = 4;
+	while (nmap < 4 * w)
+		nmap <<= 1;
+	rt->idxmap_mask = nmap - 1;
+	rt->idxmap = calloc(nmap, sizeof(*rt->idxmap));
 	rt->slots = aligned_alloc(DFB_CACHELINE, w * sizeof(*rt->slots));
 	rt->fanin_pool = calloc(w * c->max_fanin, sizeof(*rt->fanin_pool));
 	rt->fanout_pool = calloc(w * c->max_fanout, sizeof(*rt->fanout_pool));
 	rt->counter_pool = calloc(w * rt->counters_per_slot, sizeof(*rt->counter_pool));
 	rt->dump = malloc(DUMP_CAP);
 	rt->dump_cap = DUMP_CAP;
-	if (!rt->slots || !rt->fanin_pool || !rt->fanout_pool || !rt->counter_pool || !rt->dump)
+	if (!rt->idxmap || !rt->slots || !rt->fanin_pool || !rt->fanout_pool || !rt->counter_pool || !rt->dump)
 		goto nomem;
 	memset(rt->slots, 0, w * sizeof(*rt->slots));
 	for (size_t i = 0; i < w; i++) {
 		rt->slots[i].fanin = rt->fanin_pool + i * c->max_fanin;
 		rt->slots[i].fanout = rt->fanout_pool + i * c->max_fanout;
 		rt->slots[i].counters = rt->counter_pool + i * rt->counters_per_slot;
+		rt->slots[i].number = (uint32_t)i;
 	}
 	if (c->verify && !(rt->done_flags = calloc(c->tasks, 1)))
 		goto nomem;
+	size_t qcap = 2;
+	while (qcap < w)
+		qcap <<= 1;
 	for (int q = 0; q < DFB_Q__COUNT; q++)
-		if (dfb_mpmc_init(&rt->ready[q], w))
+		if (dfb_mpmc_init(&rt->ready[q], qcap))
 			goto nomem;
 	if (dfb_wl_init(&rt->wl, (uint32_t)c->max_async_waits, rt->max_cond))
 		goto nomem;
@@ -187,6 +197,7 @@ void dfb_runtime_destroy(struct dfb_runtime *rt)
 		dfb_mpmc_fini(&rt->ready[q]);
 	free(rt->done_flags);
 	free(rt->slots);
+	free(rt->idxmap);
 	free(rt->fanin_pool);
 	free(rt->fanout_pool);
 	free((void *)rt->counter_pool);
@@ -197,7 +208,7 @@ void dfb_runtime_destroy(struct dfb_runtime *rt)
 
 static void round_reset(struct dfb_runtime *rt)
 {
-	for (size_t i = 0; i < rt->cfg.window; i++) {
+	for (size_t i = 0; i < rt->cfg.window * rt->nrings; i++) {
 		struct dfb_slot *s = &rt->slots[i];
 		s->index = UINT64_MAX;
 		atomic_store_explicit(&s->state, DFB_SLOT_FREE, memory_order_relaxed);
@@ -266,10 +277,13 @@ static void hang_dump(struct dfb_runtime *rt, const int *phases, const uint64_t 
 		      int orch_phase, uint64_t now)
 {
 	size_t o = 0;
-	DUMP("hang report: no progress for %llu ms; %llu of %llu tasks consumed, ring tail %llu\n",
+	DUMP("hang report: no progress for %llu ms; %llu of %llu tasks consumed\n",
 	     (unsigned long long)rt->cfg.hang_budget_ms,
-	     (unsigned long long)atomic_load(&rt->consumed), (unsigned long long)rt->cfg.tasks,
-	     (unsigned long long)rt->ring_tail);
+	     (unsigned long long)atomic_load(&rt->consumed), (unsigned long long)rt->cfg.tasks);
+	for (uint32_t r = 0; r < rt->nrings; r++)
+		DUMP("ring %u: tail %llu, next local id %llu, window %llu\n", r,
+		     (unsigned long long)rt->ring_tail[r], (unsigned long long)rt->ring_next[r],
+		     (unsigned long long)rt->cfg.window);
 	DUMP("orchestrator: %s, %llu tasks submitted\n", dfb_phase_names[orch_phase],
 	     (unsigned long long)atomic_load(&rt->orch_progress));
 	if (rt->cfg.engine == DFB_ENGINE_THREAD)

@@ -255,6 +255,48 @@ static void dummy_task(const struct dfb_config *c, uint64_t i, struct dfb_task_d
 	d->scope_end = last;
 }
 
+/* Nested scopes on their own rings: per period a producer A in the outer
+ * scope (ring 0), a scope of 8 vector tasks consuming A (ring 1), and
+ * inside it a scope of 4 cube tasks each consuming two of those (ring 2);
+ * the last task closes both inner scopes. */
+#define NESTED_PERIOD 13
+
+static void nested_defaults(struct dfb_config *c)
+{
+	c->rings = 3;
+	c->tasks = NESTED_PERIOD * 100;
+}
+
+static void nested_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d)
+{
+	uint64_t base = i - i % NESTED_PERIOD;
+	unsigned pos = (unsigned)(i % NESTED_PERIOD);
+	if (pos == 0) {
+		kernel_task(c, i, 0x1, d);
+		return;
+	}
+	if (pos <= 8) {
+		kernel_task(c, i, 0x2, d);
+		d->kernel_ns = SHORT_KERNEL(c);
+		d->open_scope = pos == 1;
+		producer(d, base);
+		return;
+	}
+	unsigned j = pos - 9;
+	kernel_task(c, i, 0x1, d);
+	d->open_scope = j == 0;
+	producer(d, base + 1 + 2 * j);
+	producer(d, base + 2 + 2 * j);
+	d->close_scopes = j == 3 ? 2 : 0;
+}
+
+static const struct dfb_shape nested_scopes = {
+	.name = "nested_scopes",
+	.summary = "a producer per period with two nested scopes of consumers, each scope depth on its own ring",
+	.defaults = nested_defaults,
+	.task = nested_task,
+};
+
 static const struct dfb_shape alternating_matmul_add = {
 	.name = "alternating_matmul_add",
 	.summary = "upstream Case1: 500 AIC + 500 AIV tasks, alternating, independent",
@@ -319,6 +361,7 @@ const struct dfb_shape *const dfb_shapes[] = {
 	&spmd_paged_attention,
 	&deferred_notify_demo,
 	&dummy_task_shape,
+	&nested_scopes,
 	&deferred_heavy,
 };
 const size_t dfb_nshapes = sizeof(dfb_shapes) / sizeof(dfb_shapes[0]);

@@ -376,6 +376,35 @@ END_TEST
 
 /* Dependency-only tasks, drained by scheduler thread 0: a chain through
  * one (variant 1) or four (2), or a barrier of three kernels (3). */
+/* Nested scopes on three rings, each ring wrapping many times (window 16,
+ * a depth-1 scope of 8 tasks, a depth-2 scope of 4). */
+START_TEST(shape_nested_scopes)
+{
+	const char *strategy = tu_strategies[_i & 1];
+	struct dfb_config c;
+	tu_config(&c, "nested_scopes", "tasks=65000", COMMON, DEFERRED, "window=16",
+		  "scope_tasks=8", "engine=virtual", _i < 2 ? "deferred_fraction=1" : "deferred_fraction=0",
+		  NULL);
+	ck_assert_uint_eq(c.rings, 3);
+	run1(&c, strategy);
+}
+END_TEST
+
+/* A shape that opens deeper scopes than there are rings fails the round
+ * with a message, not a hang. */
+START_TEST(nested_scopes_too_few_rings)
+{
+	struct dfb_config c;
+	tu_config(&c, "nested_scopes", "tasks=130", COMMON, "rings=2", NULL);
+	struct dfb_runtime *rt = tu_create(&c, tu_strategies[_i]);
+	struct dfb_round_result r;
+	ck_assert_int_eq(dfb_runtime_run_round(rt, &r), -1);
+	ck_assert_int_eq(r.error.code, DFB_ERR_INVARIANT);
+	ck_assert_ptr_nonnull(strstr(r.error.detail, "rings"));
+	dfb_runtime_destroy(rt);
+}
+END_TEST
+
 START_TEST(shape_dummy_task)
 {
 	const char *strategy = tu_strategies[_i & 1];
@@ -575,6 +604,8 @@ static Suite *runtime_suite(void)
 	tcase_add_loop_test(tc, shape_batch_paged_attention, 0, 4);
 	tcase_add_loop_test(tc, shape_spmd_mix, 0, 8);
 	tcase_add_loop_test(tc, shape_dummy_task, 0, 6);
+	tcase_add_loop_test(tc, shape_nested_scopes, 0, 4);
+	tcase_add_loop_test(tc, nested_scopes_too_few_rings, 0, 2);
 	tcase_add_loop_test(tc, shape_deferred_notify_demo, 0, 4);
 	suite_add_tcase(s, tc);
 
