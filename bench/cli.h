@@ -10,12 +10,12 @@ enum { DFB_EXIT_OK = 0, DFB_EXIT_FAIL = 1, DFB_EXIT_USAGE = 2 };
 int dfb_cmd_run(int argc, char **argv);
 int dfb_cmd_list(int argc, char **argv);
 int dfb_cmd_topo(int argc, char **argv);
+int dfb_cmd_validate(int argc, char **argv);
 
 /* Prints "deferbench: <msg>" to stderr and returns DFB_EXIT_USAGE. */
 int dfb_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Resolves a scenario name to a config with the shape's defaults. */
-int dfb_scenario_load(const char *name, struct dfb_config *c);
+/* Scenario files, built-ins and dfb_scenario_load(): scenario.h. */
 
 struct dfb_agg;
 /* Console tables (table.c). */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "scenario.h"
 #include "topology.h"
 
 #define MAX_STRATEGIES 8
@@ -15,8 +16,11 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: deferbench run SCENARIO [options]\n\n"
-		"Runs SCENARIO (a built-in name, see `deferbench list`) for each strategy,\n"
-		"interleaving the strategies round by round after the warm-up rounds.\n\n"
+		"Runs SCENARIO for each strategy, interleaving the strategies round by round\n"
+		"after the warm-up rounds.  SCENARIO is a scenario file (an argument with a\n"
+		"'/', ending in .scn, or naming an existing file; see scenarios/README.md),\n"
+		"else a built-in scenario or shape (`deferbench list`).  A file's rounds,\n"
+		"warmup and strategies keys set the defaults of -n, -w and -s.\n\n"
 		"options:\n"
 		"  -s, --strategy LIST  comma-separated strategies (default: all, in table order)\n"
 		"  -n, --rounds N       measured rounds per strategy (default 10)\n"
@@ -78,6 +82,7 @@ int dfb_cmd_run(int argc, char **argv)
 	const struct dfb_strategy *strat[MAX_STRATEGIES];
 	size_t nstrat = dfb_nstrategies;
 	unsigned long rounds = 10, warmup = 2;
+	bool strat_given = false, rounds_given = false, warmup_given = false;
 	const char *sets[64];
 	size_t nsets = 0;
 	bool quiet = false;
@@ -91,14 +96,17 @@ int dfb_cmd_run(int argc, char **argv)
 		case 's':
 			if ((rc = parse_strategies(optarg, strat, &nstrat)))
 				return rc;
+			strat_given = true;
 			break;
 		case 'n':
 			if ((rc = parse_count("--rounds", optarg, 1, &rounds)))
 				return rc;
+			rounds_given = true;
 			break;
 		case 'w':
 			if ((rc = parse_count("--warmup", optarg, 0, &warmup)))
 				return rc;
+			warmup_given = true;
 			break;
 		case 'S':
 			if (nsets == 64)
@@ -120,16 +128,24 @@ int dfb_cmd_run(int argc, char **argv)
 		run_usage(stderr);
 		return dfb_usage_error(optind >= argc ? "run needs a SCENARIO" : "run takes one SCENARIO");
 	}
-	const char *scen = argv[optind];
-	struct dfb_config cfg;
+	/* File or built-in, then the --set overrides, then the checks; every
+	 * error is printed there.  The file's rounds/warmup/strategies are the
+	 * defaults the options override. */
+	struct dfb_scenario sc;
+	rc = dfb_scenario_load(argv[optind], sets, nsets, &sc);
+	dfb_scenario_free(&sc);
+	if (rc)
+		return rc;
+	const char *scen = sc.name;
+	struct dfb_config cfg = sc.config;
 	char msg[512];
-	if (dfb_scenario_load(scen, &cfg))
-		return dfb_usage_error("unknown scenario '%s' (see `deferbench list`)", scen);
-	for (size_t i = 0; i < nsets; i++)
-		if (dfb_config_set_kv(&cfg, sets[i], msg, sizeof(msg)))
-			return dfb_usage_error("--set %s", msg);
-	if (dfb_config_check(&cfg, msg, sizeof(msg)))
-		return dfb_usage_error("%s", msg);
+	if (!rounds_given && sc.has_rounds)
+		rounds = sc.rounds;
+	if (!warmup_given && sc.has_warmup)
+		warmup = sc.warmup;
+	if (!strat_given && sc.has_strategies)
+		for (nstrat = 0; nstrat < sc.nstrategies; nstrat++)
+			strat[nstrat] = sc.strategies[nstrat];
 
 	struct dfb_runtime *rt[MAX_STRATEGIES] = {0};
 	struct dfb_round_result *res = calloc(nstrat * rounds, sizeof(*res));

@@ -14,6 +14,7 @@ static const struct {
 	{"run", dfb_cmd_run, "run a scenario's rounds with one or more strategies"},
 	{"list", dfb_cmd_list, "list scenarios, strategies and scenario keys"},
 	{"topo", dfb_cmd_topo, "show the hwloc topology and a thread placement plan"},
+	{"validate", dfb_cmd_validate, "check scenario files and report every error with its line"},
 };
 
 int dfb_usage_error(const char *fmt, ...)

@@ -86,10 +86,10 @@ void dfb_scenario_free(struct dfb_scenario *s);
 /* ---- built-in scenarios ---------------------------------------------- */
 
 /* scenarios/NAME.scn compiled in by scripts/embed-scenarios (generated
- * bench/builtin_scenarios.c), sorted by name. */
+ * bench/builtin_scenarios.c), in Makefile.am's (alphabetical) order. */
 struct dfb_builtin_scenario {
 	const char *name;            /* NAME, the file's basename minus .scn */
-	const char *text;            /* the file's bytes */
+	const char *text;            /* the file's text (lines end in '\n') */
 };
 extern const struct dfb_builtin_scenario dfb_builtin_scenarios[];
 extern const size_t dfb_nbuiltin_scenarios;

@@ -26,7 +26,7 @@ static const char *const fault_names[] = {"none", "slab_error", "invalid_conditi
 const struct dfb_key dfb_config_keys[] = {
 	{"shape", DFB_KEY_SHAPE, offsetof(struct dfb_config, shape), 0, 0, NULL,
 	 "workload graph generator (see `deferbench list`)"},
-	U64(tasks, 1, 4e9, "tasks the orchestrator submits per round"),
+	U64(tasks, 1, 4e9, "tasks the orchestrator submits per round (shape transport: messages per round, all producers together)"),
 	U64(blocks, 1, 65535, "logical blocks per task (SPMD width)"),
 	DBL(kernel_us, 0, 1e7, "simulated kernel duration per subtask, microseconds"),
 	DBL(deferred_fraction, 0, 1, "fraction of tasks whose kernels leave deferred conditions"),
@@ -34,6 +34,7 @@ const struct dfb_key dfb_config_keys[] = {
 	ENUM(engine, engine_names, "async engine: thread (an engine thread stores to real counters), virtual (deadline), or auto (thread if a PU is free for it)"),
 	DBL(engine_latency_us, 0, 1e7, "engine completion delay after the subtask's FIN, microseconds"),
 	U64(sched_threads, 1, 256, "scheduler threads (upstream: AICPU threads - 1)"),
+	U64(producers, 1, 1024, "shape transport: producer threads pushing to the one consumer"),
 	U64(aic_cores, 0, 4096, "simulated cube (AIC) cores, one per cluster"),
 	U64(aiv_cores, 0, 8192, "simulated vector (AIV) cores, two per cluster"),
 	U64(window, 2, 1 << 24, "task ring slots (power of two)"),
@@ -48,7 +49,6 @@ const struct dfb_key dfb_config_keys[] = {
 	U64(seed, 0, 1.8e19, "seed of the graph's random choices"),
 	U64(dual_slot, 0, 1, "preload a pending subtask while one runs (upstream dual-slot dispatch)"),
 	U64(scope_tasks, 1, 1 << 24, "tasks per scope; a scope's tasks stay alive until it ends"),
-	U64(chain_len, 1, 1 << 24, "length of dependency chains in chained shapes"),
 	U64(chains, 1, 1 << 20, "parallel dependency chains in deferred_heavy (bounds the tasks in flight)"),
 	U64(rings, 1, 3, "task rings, one per scope depth (nested scopes need more than 1)"),
 	U64(variant, 1, 3, "case of a shape that has several (upstream Case1, Case2, ...)"),
@@ -79,6 +79,7 @@ void dfb_config_defaults(struct dfb_config *c)
 	/* a2a3: 4 AICPU threads = 3 schedulers + the orchestrator;
 	 * 24 clusters of 1 AIC + 2 AIV. */
 	c->sched_threads = 3;
+	c->producers = 1;
 	c->aic_cores = 24;
 	c->aiv_cores = 48;
 	c->window = 4096;
@@ -90,7 +91,6 @@ void dfb_config_defaults(struct dfb_config *c)
 	c->seed = 1;
 	c->dual_slot = 1;
 	c->scope_tasks = 64;
-	c->chain_len = 4;
 	c->variant = 1;
 	c->chains = 32;
 	c->rings = 1;

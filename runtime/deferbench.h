@@ -74,7 +74,7 @@ enum dfb_fault {
  * results all read it. */
 struct dfb_config {
 	uint64_t shape;              /* index into the workload shape table */
-	uint64_t tasks;
+	uint64_t tasks;              /* transport shapes: messages per round, all producers */
 	uint64_t blocks;
 	double kernel_us;
 	double deferred_fraction;
@@ -82,6 +82,7 @@ struct dfb_config {
 	uint64_t engine;             /* enum dfb_engine_mode */
 	double engine_latency_us;
 	uint64_t sched_threads;
+	uint64_t producers;          /* transport shapes: producer threads */
 	uint64_t aic_cores;
 	uint64_t aiv_cores;
 	uint64_t window;
@@ -96,7 +97,6 @@ struct dfb_config {
 	uint64_t seed;
 	uint64_t dual_slot;
 	uint64_t scope_tasks;
-	uint64_t chain_len;
 	uint64_t chains;
 	uint64_t rings;              /* task rings = deepest scope nesting + 1 */
 	uint64_t variant;            /* case of a shape with several (1-based) */
@@ -165,8 +165,12 @@ struct dfb_shape {
 	/* Scenario-specific defaults applied over dfb_config_defaults. */
 	void (*defaults)(struct dfb_config *c);
 	/* Describes task `index` (0-based, < cfg->tasks).  Deterministic in
-	 * (cfg, index): both strategies see the same graph. */
+	 * (cfg, index): both strategies see the same graph.  NULL for a
+	 * transport shape. */
 	void (*task)(const struct dfb_config *c, uint64_t index, struct dfb_task_desc *d);
+	/* A transport scenario: `producers` threads and one consumer on the
+	 * strategy's transport alone, no graph (docs/MODEL.md). */
+	bool transport;
 };
 
 extern const struct dfb_shape *const dfb_shapes[];
@@ -249,6 +253,7 @@ struct dfb_round_result {
 	struct dfb_counters counters;
 	struct dfb_hist reg_latency;  /* ns per FIN in the registration path */
 	uint64_t peak_wait_entries;
+	bool transport;               /* a transport round: tasks = messages */
 	struct dfb_error error;       /* code DFB_ERR_OK on success */
 };
 

@@ -242,6 +242,49 @@ struct dfb_strategy {
 	/* Loop gate, any thread: consumer work may be pending besides the
 	 * wait-list entries.  NULL means never. */
 	bool (*has_pending)(struct dfb_runtime *rt);
+	/* Transport scenarios (transport.c; NULL: the strategy has none).
+	 * Producer thread: one attempt to hand m to the consumer; false when
+	 * the transport is full or busy (the caller spin-hints and retries).
+	 * Counts its own retries in c. */
+	bool (*transport_push)(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
+			       struct dfb_counters *c);
+	/* The consumer thread: moves up to cap messages, in order, into buf;
+	 * returns how many. */
+	uint64_t (*transport_drain)(struct dfb_runtime *rt, struct dfb_msg_payload *buf,
+				    uint64_t cap, struct dfb_counters *c);
+};
+
+/* ---- transport scenarios (transport.c) ------------------------------- */
+
+/* task_token of a transport message: producer << 40 | sequence. */
+#define DFB_TRANSPORT_SHIFT 40
+
+/* A producer thread, or the consumer. */
+struct dfb_tthread {
+	DFB_ALIGNED struct dfb_runtime *rt;
+	int id;                          /* producer index; -1 for the consumer */
+	uint64_t count;                  /* messages to push (to pop: the consumer) */
+	uint64_t t_start, t_end;         /* first push / after the last push; first / last pop */
+	struct dfb_counters c;
+	struct dfb_hist lat;             /* ns per push, retries included */
+	pthread_t thread;
+	/* Read by the watchdog while the thread runs. */
+	DFB_ALIGNED _Atomic uint64_t progress;  /* messages pushed or popped */
+	_Atomic int phase;
+};
+
+struct dfb_transport {
+	uint32_t nproducers;
+	struct dfb_tthread *threads;     /* producers 0..P-1, then the consumer */
+	uint64_t *next_seq;              /* consumer: next sequence per producer */
+	struct dfb_msg_payload *buf;     /* consumer: drain buffer */
+	uint64_t buf_cap;
+	/* The spinlock strategy's transport: register_deferred's lock (the
+	 * wait list's busy try-lock) over a bounded array. */
+	struct dfb_msg_payload *locked;
+	uint64_t nlocked, locked_cap;
+	DFB_ALIGNED _Atomic uint32_t ready;  /* start barrier */
+	_Atomic bool go;
 };
 
 enum dfb_shape_q { DFB_Q_AIC = 0, DFB_Q_AIV, DFB_Q_MIX, DFB_Q_DUMMY, DFB_Q__COUNT };
@@ -303,6 +346,9 @@ struct dfb_runtime {
 	/* Thread placement (topology.c): the plan and, per thread, its
 	 * binding result (written by each thread at its start). */
 	struct dfb_plan *plan;
+
+	/* Transport scenarios only (rt->shape->transport), else NULL. */
+	struct dfb_transport *transport;
 };
 
 /* First error wins: records it and stops every thread.  Any thread. */
@@ -384,6 +430,16 @@ static inline uint64_t dfb_lat_start(const struct dfb_runtime *rt)
 
 extern const struct dfb_strategy dfb_strategy_spinlock;
 extern const struct dfb_strategy dfb_strategy_mailbox;
+
+/* Transport scenarios (transport.c).  init: at create, when the shape is a
+ * transport (0, or -1 with *err filled); fini: at destroy (NULL-safe); a
+ * round: what dfb_runtime_run_round runs for them; roles: the placement's
+ * thread roles (consumer, then producer 0..P-1), the count written. */
+int dfb_transport_init(struct dfb_runtime *rt, struct dfb_error *err);
+void dfb_transport_fini(struct dfb_runtime *rt);
+int dfb_transport_run_round(struct dfb_runtime *rt, struct dfb_round_result *out);
+unsigned dfb_transport_roles(const struct dfb_config *c, struct dfb_thread_role *roles,
+			     unsigned cap);
 
 /* Baseline register_deferred (strategy_spinlock.c), exposed for tests. */
 enum dfb_reg_result { DFB_REG_NOT_DEFERRED = 0, DFB_REG_REGISTERED, DFB_REG_SKIPPED, DFB_REG_ERROR };

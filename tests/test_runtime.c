@@ -453,7 +453,7 @@ START_TEST(consecutive_rounds_odd_sizes)
 					    "dummy_task", "benchmark_bgemm"};
 	struct dfb_config c;
 	tu_config(&c, shape[_i / 2], "tasks=10007", COMMON, DEFERRED, "engine=virtual",
-		  "chain_len=7", "deferred_fraction=0.7", NULL);
+		  "chains=7", "deferred_fraction=0.7", NULL);
 	run_rounds(&c, tu_strategies[_i & 1], 4, NULL);
 }
 END_TEST
