@@ -468,6 +468,37 @@ START_TEST(builtins_regimes)
 }
 END_TEST
 
+/* Every built-in scenario runs to completion with every strategy at a
+ * reduced size, with the stress checks on (exactly-once completion after
+ * all producers, everything drained).  One loop iteration per built-in. */
+START_TEST(builtin_runs)
+{
+	const struct dfb_builtin_scenario *b = &dfb_builtin_scenarios[_i];
+	struct dfb_scenario s;
+	ck_assert_int_eq(dfb_builtin_parse(&s, b, NULL, 0), 0);
+	struct dfb_config c = s.config;
+	c.verify = 1;
+	if (c.tasks > 600)
+		c.tasks = 600;
+	char msg[600];
+	for (size_t k = 0; k < dfb_nstrategies; k++) {
+		struct dfb_error err;
+		struct dfb_runtime *rt = dfb_runtime_create(&c, dfb_strategies[k], &err);
+		dfb_error_format(&err, msg, sizeof(msg));
+		ck_assert_msg(rt != NULL, "%s / %s: %s", b->name, dfb_strategy_name(dfb_strategies[k]), msg);
+		for (int round = 0; round < 2; round++) {
+			struct dfb_round_result r;
+			int rc = dfb_runtime_run_round(rt, &r);
+			dfb_error_format(&r.error, msg, sizeof(msg));
+			ck_assert_msg(rc == 0, "%s / %s round %d: %s", b->name,
+				      dfb_strategy_name(dfb_strategies[k]), round, msg);
+			ck_assert_uint_eq(r.tasks, c.tasks);
+		}
+		dfb_runtime_destroy(rt);
+	}
+}
+END_TEST
+
 /* Every scenario key is documented in scenarios/README.md (whose key
  * tables `deferbench list --keys-markdown` generates): a key added to the
  * table in runtime/config.c without its documentation fails here. */
@@ -531,6 +562,7 @@ static Suite *scenario_suite(void)
 	tcase_add_test(tc, builtins_valid);
 	tcase_add_test(tc, builtins_regimes);
 	tcase_add_test(tc, every_key_documented);
+	tcase_add_loop_test(tc, builtin_runs, 0, (int)dfb_nbuiltin_scenarios);
 	suite_add_tcase(s, tc);
 	return s;
 }
