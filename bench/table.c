@@ -99,9 +99,9 @@ void dfb_print_counters(FILE *f, const struct dfb_round_result *r, size_t n)
 	fprintf(f, "  %-22s %14llu  most async wait entries in use at once\n", "peak_wait_entries",
 		(unsigned long long)peak);
 	if (lat.count) {
-		fprintf(f, "Registration latency (ns, %llu FINs): p50 %llu  p90 %llu  p99 %llu  "
+		fprintf(f, "Registration latency (ns, %llu %s): p50 %llu  p90 %llu  p99 %llu  "
 			   "p99.9 %llu  max %llu\n",
-			(unsigned long long)lat.count,
+			(unsigned long long)lat.count, r[0].transport ? "pushes" : "FINs",
 			(unsigned long long)dfb_hist_quantile(&lat, 0.50),
 			(unsigned long long)dfb_hist_quantile(&lat, 0.90),
 			(unsigned long long)dfb_hist_quantile(&lat, 0.99),
@@ -114,4 +114,17 @@ void dfb_print_counters(FILE *f, const struct dfb_round_result *r, size_t n)
 	if (subtasks)
 		fprintf(f, "Scheduling time per subtask: %.1f ns (Sched / subtasks, mean over rounds)\n",
 			sched * 1e3 / (double)subtasks);
+	if (r[0].transport) {
+		/* Transport rounds: messages per microsecond = M messages/s. */
+		double *x = malloc(n * sizeof(*x));
+		struct dfb_agg a;
+		if (!x)
+			return;
+		for (size_t i = 0; i < n; i++)
+			x[i] = r[i].total_us > 0 ? (double)r[i].tasks / r[i].total_us : 0;
+		dfb_agg_compute(x, n, &a);
+		free(x);
+		fprintf(f, "Throughput: %.2f M messages/s (messages / Total, median over rounds; "
+			   "min %.2f, max %.2f)\n", a.median, a.min, a.max);
+	}
 }

@@ -163,6 +163,10 @@ struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c, const struct 
 		goto nomem;
 	if (s->init && s->init(rt))
 		goto nomem;
+	if (rt->shape->transport && dfb_transport_init(rt, err)) { /* transport.c */
+		dfb_runtime_destroy(rt);
+		return NULL;
+	}
 	return rt;
 nomem:
 	err->code = DFB_ERR_SYSTEM;
@@ -203,6 +207,7 @@ void dfb_runtime_destroy(struct dfb_runtime *rt)
 	free((void *)rt->counter_pool);
 	free(rt->dump);
 	dfb_placement_fini(rt); /* placement (topology.c) */
+	dfb_transport_fini(rt); /* transport scenarios (transport.c) */
 	free(rt);
 }
 
@@ -357,6 +362,8 @@ static void check_drained(struct dfb_runtime *rt)
 
 int dfb_runtime_run_round(struct dfb_runtime *rt, struct dfb_round_result *out)
 {
+	if (rt->shape->transport) /* transport scenarios (transport.c) */
+		return dfb_transport_run_round(rt, out);
 	uint64_t host0 = dfb_now_ns();
 	memset(out, 0, sizeof(*out));
 	round_reset(rt);

@@ -353,6 +353,24 @@ static const struct dfb_shape deferred_heavy = {
 	.task = deferred_heavy_task,
 };
 
+/* transport: no graph.  `producers` threads and one consumer on the
+ * strategy's transport alone (runtime/transport.c); tasks = messages per
+ * round, all producers together. */
+static void transport_defaults(struct dfb_config *c)
+{
+	c->tasks = 1000000;
+	c->mailbox_capacity = 4096;
+}
+
+static const struct dfb_shape transport = {
+	.name = "transport",
+	.summary = "P producers (producers=) and 1 consumer on the transport alone (mailbox, or the baseline's locked array); "
+		   "tasks = messages; Total = first push to last pop, Sched = consumer span, Orch = producers' span",
+	.defaults = transport_defaults,
+	.task = NULL,
+	.transport = true,
+};
+
 const struct dfb_shape *const dfb_shapes[] = {
 	&alternating_matmul_add,
 	&benchmark_bgemm,
@@ -363,6 +381,7 @@ const struct dfb_shape *const dfb_shapes[] = {
 	&dummy_task_shape,
 	&nested_scopes,
 	&deferred_heavy,
+	&transport,
 };
 const size_t dfb_nshapes = sizeof(dfb_shapes) / sizeof(dfb_shapes[0]);
 

@@ -177,6 +177,30 @@ static void mailbox_fini(struct dfb_runtime *rt)
 	dfb_mailbox_fini(&rt->mailbox);
 }
 
+/* Transport scenarios (transport.c): the mailbox alone.  One push attempt
+ * as the FIN path makes it (cached_tail per the configuration); the single
+ * consumer thread pops without the wait-list lock, which only serialises
+ * consumers. */
+static bool mailbox_transport_push(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
+				   struct dfb_counters *c)
+{
+	bool ok = rt->mailbox.cached_tail
+			  ? dfb_mailbox_try_push_cached(&rt->mailbox, m, &c->cas_retries)
+			  : dfb_mailbox_try_push(&rt->mailbox, m, &c->cas_retries);
+	c->mailbox_full_retries += !ok;
+	return ok;
+}
+
+static uint64_t mailbox_transport_drain(struct dfb_runtime *rt, struct dfb_msg_payload *buf,
+					uint64_t cap, struct dfb_counters *c)
+{
+	(void)c;
+	uint64_t n = 0;
+	while (n < cap && dfb_mailbox_try_pop(&rt->mailbox, &buf[n]))
+		n++;
+	return n;
+}
+
 const struct dfb_strategy dfb_strategy_mailbox = {
 	.name = "mailbox",
 	.summary = "lock-free MPSC mailbox drained by the wait-list holder (upstream PR #895)",
@@ -185,4 +209,6 @@ const struct dfb_strategy dfb_strategy_mailbox = {
 	.on_fin = mailbox_on_fin,
 	.drain = mailbox_drain,
 	.has_pending = mailbox_has_pending,
+	.transport_push = mailbox_transport_push,
+	.transport_drain = mailbox_transport_drain,
 };

@@ -1,6 +1,8 @@
 /* Strategy A: the spin-lock baseline, upstream before PR #895.  Every FIN
  * of a task with a payload takes the wait-list lock through
  * register_deferred, retrying after the spin hint while the lock is held. */
+#include <string.h>
+
 #include "dfb_internal.h"
 
 /* `token` is the task's, read by the caller before its on_subtask_complete:
@@ -107,6 +109,48 @@ static void spinlock_on_fin(struct dfb_sched *s, struct dfb_core *core, struct d
 	}
 }
 
+/* Transport scenarios (transport.c): register_deferred's lock alone, the
+ * wait list's busy try-lock over a bounded array of mailbox_capacity
+ * messages.  A push is one try-lock (a miss is SKIPPED: lock_misses), a
+ * full array unlocks and refuses (mailbox_full_retries), else appends; the
+ * consumer's drain is one try-lock (a miss: poll_lock_misses) and a copy
+ * of the array's head. */
+static bool spinlock_transport_push(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
+				    struct dfb_counters *c)
+{
+	struct dfb_transport *t = rt->transport;
+	if (!dfb_wl_try_lock(&rt->wl)) {
+		c->lock_misses++;
+		return false;
+	}
+	if (t->nlocked == t->locked_cap) {
+		dfb_wl_unlock(&rt->wl);
+		c->mailbox_full_retries++;
+		return false;
+	}
+	t->locked[t->nlocked++] = *m;
+	dfb_wl_unlock(&rt->wl);
+	return true;
+}
+
+static uint64_t spinlock_transport_drain(struct dfb_runtime *rt, struct dfb_msg_payload *buf,
+					 uint64_t cap, struct dfb_counters *c)
+{
+	struct dfb_transport *t = rt->transport;
+	if (!dfb_wl_try_lock(&rt->wl)) {
+		c->poll_lock_misses++;
+		return 0;
+	}
+	c->polls++;
+	uint64_t n = t->nlocked < cap ? t->nlocked : cap;
+	memcpy(buf, t->locked, n * sizeof(*buf));
+	if (n < t->nlocked)
+		memmove(t->locked, t->locked + n, (t->nlocked - n) * sizeof(*buf));
+	t->nlocked -= n;
+	dfb_wl_unlock(&rt->wl);
+	return n;
+}
+
 const struct dfb_strategy dfb_strategy_spinlock = {
 	.name = "spinlock",
 	.summary = "register_deferred under the wait-list try-lock on every FIN (upstream baseline)",
@@ -115,4 +159,6 @@ const struct dfb_strategy dfb_strategy_spinlock = {
 	.on_fin = spinlock_on_fin,
 	.drain = NULL,
 	.has_pending = NULL,
+	.transport_push = spinlock_transport_push,
+	.transport_drain = spinlock_transport_drain,
 };

@@ -664,14 +664,17 @@ int dfb_placement_init(struct dfb_runtime *rt, char *msg, size_t msglen)
 		return -1;
 	if (dfb_topo_open(c->topology, &topo, why, sizeof(why)))
 		return fail(msg, msglen, "topology = '%s': %s", c->topology, why);
-	unsigned cap = (unsigned)c->sched_threads + 2;
+	/* Transport scenarios (transport.c): consumer + producers instead. */
+	bool transport = rt->shape->transport;
+	unsigned cap = transport ? (unsigned)c->producers + 1 : (unsigned)c->sched_threads + 2;
 	struct dfb_thread_role *roles = calloc(cap, sizeof(*roles));
 	if (!roles) {
 		dfb_topo_close(topo);
 		return fail(msg, msglen, "out of memory");
 	}
-	unsigned n = dfb_runtime_roles((unsigned)c->sched_threads, c->engine == DFB_ENGINE_THREAD,
-				       roles, cap);
+	unsigned n = transport ? dfb_transport_roles(c, roles, cap)
+			       : dfb_runtime_roles((unsigned)c->sched_threads,
+						   c->engine == DFB_ENGINE_THREAD, roles, cap);
 	int rc = dfb_plan_create(topo, c->placement, roles, n, &plan, msg, msglen);
 	free(roles);
 	if (rc) {
