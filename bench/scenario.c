@@ -127,32 +127,13 @@ unsigned dfb_scenario_line(const struct dfb_scenario *s, const char *name)
 	return i < 0 ? 0 : s->lines[i];
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 63 || lb > 63)
-		return 64;
-	size_t d[64][64];
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
-			d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-		}
-	return d[la][lb];
-}
-
 /* Nearest runtime or harness key, for "did you mean". */
 static const char *nearest_key(const char *name)
 {
 	const char *best = key_name(0);
 	size_t bd = (size_t)-1;
 	for (size_t i = 0; i < nkeys_all(); i++) {
-		size_t d = edit_distance(name, key_name(i));
+		size_t d = dfb_edit_distance(name, key_name(i));
 		if (d < bd) {
 			bd = d;
 			best = key_name(i);
@@ -597,12 +578,12 @@ int dfb_scenario_load(const char *arg, const char *const *sets, size_t nsets,
 		const char *best = NULL;
 		size_t bd = (size_t)-1;
 		for (size_t i = 0; i < dfb_nbuiltin_scenarios; i++) {
-			size_t d = edit_distance(arg, dfb_builtin_scenarios[i].name);
+			size_t d = dfb_edit_distance(arg, dfb_builtin_scenarios[i].name);
 			if (d < bd)
 				bd = d, best = dfb_builtin_scenarios[i].name;
 		}
 		for (size_t i = 0; i < dfb_nshapes; i++) {
-			size_t d = edit_distance(arg, dfb_shapes[i]->name);
+			size_t d = dfb_edit_distance(arg, dfb_shapes[i]->name);
 			if (d < bd)
 				bd = d, best = dfb_shapes[i]->name;
 		}

@@ -114,7 +114,7 @@ const struct dfb_key *dfb_config_key(const char *name)
 	return NULL;
 }
 
-static size_t edit_distance(const char *a, const char *b)
+size_t dfb_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > 63 || lb > 63)
@@ -138,7 +138,7 @@ const struct dfb_key *dfb_config_nearest(const char *name)
 	const struct dfb_key *best = NULL;
 	size_t bd = (size_t)-1;
 	for (size_t i = 0; i < dfb_config_nkeys; i++) {
-		size_t d = edit_distance(name, dfb_config_keys[i].name);
+		size_t d = dfb_edit_distance(name, dfb_config_keys[i].name);
 		if (d < bd) {
 			bd = d;
 			best = &dfb_config_keys[i];

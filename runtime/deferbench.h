@@ -130,6 +130,8 @@ extern const size_t dfb_config_nkeys;
 void dfb_config_defaults(struct dfb_config *c);
 /* Looks a key up by exact name; NULL if none. */
 const struct dfb_key *dfb_config_key(const char *name);
+/* Levenshtein distance of two names (64 for names over 63 characters). */
+size_t dfb_edit_distance(const char *a, const char *b);
 /* The key nearest to `name` by edit distance, for "did you mean". */
 const struct dfb_key *dfb_config_nearest(const char *name);
 /* Parses `value` into key k of c.  Returns 0, or -1 with a message in msg. */

@@ -351,6 +351,16 @@ struct dfb_runtime {
 	struct dfb_transport *transport;
 };
 
+/* Clears the stop flag and the error before a round.  Control thread. */
+void dfb_round_control_reset(struct dfb_runtime *rt);
+
+/* Appends to the hang dump rt->dump; needs a size_t o in scope. */
+#define DUMP(...)                                                                     \
+	do {                                                                          \
+		if (o < rt->dump_cap)                                                 \
+			o += (size_t)snprintf(rt->dump + o, rt->dump_cap - o, __VA_ARGS__); \
+	} while (0)
+
 /* First error wins: records it and stops every thread.  Any thread. */
 void dfb_raise(struct dfb_runtime *rt, enum dfb_err code, const struct dfb_slot *slot,
 	       int thread, const char *fmt, ...) __attribute__((format(printf, 5, 6)));

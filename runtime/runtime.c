@@ -20,6 +20,15 @@ const char *const dfb_phase_names[] = {
 	[DFB_PH_ENGINE_PUSH] = "waiting for engine queue space", [DFB_PH_DONE] = "finished",
 };
 
+void dfb_round_control_reset(struct dfb_runtime *rt)
+{
+	atomic_store_explicit(&rt->stop, false, memory_order_relaxed);
+	atomic_store_explicit(&rt->err_code, DFB_ERR_OK, memory_order_relaxed);
+	memset(&rt->err, 0, sizeof(rt->err));
+	rt->err.task_index = -1;
+	rt->err.thread = -1;
+}
+
 void dfb_raise(struct dfb_runtime *rt, enum dfb_err code, const struct dfb_slot *slot,
 	       int thread, const char *fmt, ...)
 {
@@ -253,11 +262,7 @@ static void round_reset(struct dfb_runtime *rt)
 	atomic_store_explicit(&rt->orch_phase, DFB_PH_START, memory_order_relaxed);
 	atomic_store_explicit(&rt->engine_fired, 0, memory_order_relaxed);
 	atomic_store_explicit(&rt->consumed, 0, memory_order_relaxed);
-	atomic_store_explicit(&rt->stop, false, memory_order_relaxed);
-	atomic_store_explicit(&rt->err_code, DFB_ERR_OK, memory_order_relaxed);
-	memset(&rt->err, 0, sizeof(rt->err));
-	rt->err.task_index = -1;
-	rt->err.thread = -1;
+	dfb_round_control_reset(rt);
 }
 
 static uint64_t total_progress(struct dfb_runtime *rt)
@@ -269,12 +274,6 @@ static uint64_t total_progress(struct dfb_runtime *rt)
 		p += atomic_load_explicit(&rt->sched[i].progress, memory_order_relaxed);
 	return p;
 }
-
-#define DUMP(...)                                                                     \
-	do {                                                                          \
-		if (o < rt->dump_cap)                                                 \
-			o += (size_t)snprintf(rt->dump + o, rt->dump_cap - o, __VA_ARGS__); \
-	} while (0)
 
 /* Phases are captured while the threads run; everything else is read
  * after they have been joined, so the dump itself races with nothing. */

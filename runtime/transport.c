@@ -238,11 +238,7 @@ static void transport_reset(struct dfb_runtime *rt)
 	}
 	atomic_store_explicit(&t->ready, 0, memory_order_relaxed);
 	atomic_store_explicit(&t->go, false, memory_order_relaxed);
-	atomic_store_explicit(&rt->stop, false, memory_order_relaxed);
-	atomic_store_explicit(&rt->err_code, DFB_ERR_OK, memory_order_relaxed);
-	memset(&rt->err, 0, sizeof(rt->err));
-	rt->err.task_index = -1;
-	rt->err.thread = -1;
+	dfb_round_control_reset(rt);
 }
 
 static uint64_t progress(struct dfb_transport *t)
@@ -265,12 +261,6 @@ static const char *phase_name(int phase, bool consumer)
 		return consumer ? "draining" : "pushing";
 	}
 }
-
-#define DUMP(...)                                                                     \
-	do {                                                                          \
-		if (o < rt->dump_cap)                                                 \
-			o += (size_t)snprintf(rt->dump + o, rt->dump_cap - o, __VA_ARGS__); \
-	} while (0)
 
 /* After the join: phases were captured while the threads ran. */
 static void hang_dump(struct dfb_runtime *rt, const int *phases)
