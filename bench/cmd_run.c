@@ -7,10 +7,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "rounds.h"
 #include "scenario.h"
 #include "topology.h"
 
-#define MAX_STRATEGIES 8
+#define MAX_STRATEGIES DFB_MAX_STRATEGIES
 
 static void run_usage(FILE *f)
 {
@@ -31,7 +32,7 @@ static void run_usage(FILE *f)
 		"exit status: 0 success, 1 a round failed, 2 usage or configuration error\n");
 }
 
-static int parse_count(const char *opt, const char *s, unsigned long lo, unsigned long *out)
+int dfb_parse_count(const char *opt, const char *s, unsigned long lo, unsigned long *out)
 {
 	char *end;
 	unsigned long v = strtoul(s, &end, 10);
@@ -41,7 +42,7 @@ static int parse_count(const char *opt, const char *s, unsigned long lo, unsigne
 	return 0;
 }
 
-static int parse_strategies(const char *list, const struct dfb_strategy **out, size_t *n)
+int dfb_parse_strategies(const char *list, const struct dfb_strategy **out, size_t *n)
 {
 	char buf[256];
 	snprintf(buf, sizeof(buf), "%s", list);
@@ -64,11 +65,17 @@ static int parse_strategies(const char *list, const struct dfb_strategy **out, s
 	return 0;
 }
 
-static void progress(bool tty, const char *scen, const char *strat, const char *what,
+struct run_progress {
+	bool tty;
+};
+
+static void progress(void *arg, const struct dfb_rounds *r, size_t s, bool warm,
 		     unsigned long i, unsigned long n)
 {
-	if (tty)
-		fprintf(stderr, "\r\033[K%s / %s: %s %lu/%lu", scen, strat, what, i, n);
+	const struct run_progress *p = arg;
+	if (p->tty)
+		fprintf(stderr, "\r\033[K%s / %s: %s %lu/%lu", r->scenario,
+			dfb_strategy_name(r->strat[s]), warm ? "warm-up" : "round", i, n);
 }
 
 int dfb_cmd_run(int argc, char **argv)
@@ -94,17 +101,17 @@ int dfb_cmd_run(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "s:n:w:S:qh", opts, NULL)) != -1) {
 		switch (o) {
 		case 's':
-			if ((rc = parse_strategies(optarg, strat, &nstrat)))
+			if ((rc = dfb_parse_strategies(optarg, strat, &nstrat)))
 				return rc;
 			strat_given = true;
 			break;
 		case 'n':
-			if ((rc = parse_count("--rounds", optarg, 1, &rounds)))
+			if ((rc = dfb_parse_count("--rounds", optarg, 1, &rounds)))
 				return rc;
 			rounds_given = true;
 			break;
 		case 'w':
-			if ((rc = parse_count("--warmup", optarg, 0, &warmup)))
+			if ((rc = dfb_parse_count("--warmup", optarg, 0, &warmup)))
 				return rc;
 			warmup_given = true;
 			break;
@@ -147,22 +154,17 @@ int dfb_cmd_run(int argc, char **argv)
 		for (nstrat = 0; nstrat < sc.nstrategies; nstrat++)
 			strat[nstrat] = sc.strategies[nstrat];
 
-	struct dfb_runtime *rt[MAX_STRATEGIES] = {0};
-	struct dfb_round_result *res = calloc(nstrat * rounds, sizeof(*res));
-	struct dfb_round_result scratch;
+	struct dfb_rounds rr = {.scenario = scen, .cfg = cfg, .nstrat = nstrat,
+				.rounds = rounds, .warmup = warmup};
+	memcpy(rr.strat, strat, nstrat * sizeof(strat[0]));
 	int exit_code = DFB_EXIT_OK;
-	bool tty = isatty(STDERR_FILENO);
-	if (!res)
-		return dfb_usage_error("out of memory for %lu rounds", rounds);
+	struct run_progress prog = {.tty = isatty(STDERR_FILENO)};
 
-	for (size_t s = 0; s < nstrat; s++) {
-		struct dfb_error err;
-		if (!(rt[s] = dfb_runtime_create(&cfg, strat[s], &err))) {
-			dfb_error_format(&err, msg, sizeof(msg));
-			fprintf(stderr, "deferbench: %s\n", msg);
-			exit_code = err.code == DFB_ERR_CONFIG ? DFB_EXIT_USAGE : DFB_EXIT_FAIL;
-			goto out;
-		}
+	if (dfb_rounds_open(&rr)) {
+		dfb_error_format(&rr.create_err, msg, sizeof(msg));
+		fprintf(stderr, "deferbench: %s\n", msg);
+		exit_code = rr.create_err.code == DFB_ERR_CONFIG ? DFB_EXIT_USAGE : DFB_EXIT_FAIL;
+		goto out;
 	}
 	printf("deferbench run %s: %lu rounds after %lu warm-up, strategies", scen, rounds, warmup);
 	for (size_t s = 0; s < nstrat; s++)
@@ -170,49 +172,35 @@ int dfb_cmd_run(int argc, char **argv)
 	printf(" (interleaved)\n  ");
 	for (size_t k = 0; k < dfb_config_nkeys; k++) {
 		char v[64];
-		dfb_config_format(dfb_runtime_config(rt[0]), &dfb_config_keys[k], v, sizeof(v));
+		dfb_config_format(dfb_runtime_config(rr.rt[0]), &dfb_config_keys[k], v, sizeof(v));
 		printf("%s=%s%s", dfb_config_keys[k].name, v, k + 1 < dfb_config_nkeys ? " " : "\n");
 	}
-	dfb_plan_print_summary(stdout, dfb_runtime_plan(rt[0]), true); /* placement (topology.c) */
+	dfb_plan_print_summary(stdout, dfb_runtime_plan(rr.rt[0]), true); /* placement (topology.c) */
 	fflush(stdout);
 
-	for (unsigned long i = 0; i < warmup + rounds; i++) {
-		bool warm = i < warmup;
-		for (size_t s = 0; s < nstrat; s++) {
-			struct dfb_round_result *r = warm ? &scratch : &res[s * rounds + (i - warmup)];
-			progress(tty, scen, dfb_strategy_name(strat[s]), warm ? "warm-up" : "round",
-				 warm ? i + 1 : i - warmup + 1, warm ? warmup : rounds);
-			if (dfb_runtime_run_round(rt[s], r)) {
-				if (tty)
-					fputc('\n', stderr);
-				dfb_error_format(&r->error, msg, sizeof(msg));
-				fprintf(stderr, "deferbench: %s / %s round %lu failed: %s\n", scen,
-					dfb_strategy_name(strat[s]), i, msg);
-				if (r->error.dump)
-					fputs(r->error.dump, stderr);
-				exit_code = DFB_EXIT_FAIL;
-				goto out;
-			}
-		}
+	if (dfb_rounds_exec(&rr, progress, &prog)) {
+		if (prog.tty)
+			fputc('\n', stderr);
+		dfb_rounds_print_failure(stderr, &rr);
+		exit_code = DFB_EXIT_FAIL;
+		goto out;
 	}
-	if (tty)
+	if (prog.tty)
 		fputs("\r\033[K", stderr);
 
 	for (size_t s = 0; s < nstrat; s++) {
 		if (!quiet)
 			dfb_print_round_table(stdout, scen, dfb_strategy_name(strat[s]),
-					      &res[s * rounds], rounds);
+					      dfb_rounds_of(&rr, s), rounds);
 		else
 			printf("\n=== %s / %s ===\n", scen, dfb_strategy_name(strat[s]));
-		dfb_print_counters(stdout, &res[s * rounds], rounds);
+		dfb_print_counters(stdout, dfb_rounds_of(&rr, s), rounds);
 	}
-	dfb_plan_print_binding(stdout, dfb_runtime_plan(rt[0])); /* placement (topology.c) */
+	dfb_plan_print_binding(stdout, dfb_runtime_plan(rr.rt[0])); /* placement (topology.c) */
 	struct rusage ru;
 	if (!getrusage(RUSAGE_SELF, &ru))
 		printf("\nPeak resident memory of the process: %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
 out:
-	for (size_t s = 0; s < nstrat; s++)
-		dfb_runtime_destroy(rt[s]);
-	free(res);
+	dfb_rounds_close(&rr);
 	return exit_code;
 }

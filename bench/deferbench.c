@@ -1,6 +1,5 @@
 /* deferbench: command-line entry point.  The library returns errors; this
  * layer alone decides exit codes. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,18 +14,9 @@ static const struct {
 	{"list", dfb_cmd_list, "list scenarios, strategies and scenario keys"},
 	{"topo", dfb_cmd_topo, "show the hwloc topology and a thread placement plan"},
 	{"validate", dfb_cmd_validate, "check scenario files and report every error with its line"},
+	{"suite", dfb_cmd_suite, "run a suite of scenarios, compare, write a results directory"},
+	{"compare", dfb_cmd_compare, "compare two saved results (directories or rounds.csv)"},
 };
-
-int dfb_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("deferbench: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return DFB_EXIT_USAGE;
-}
 
 static void usage(FILE *f)
 {
@@ -38,6 +28,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	if (argc > 0 && argv[0])
+		dfb_argv0 = argv[0];
 	if (argc < 2)
 		return usage(stderr), DFB_EXIT_USAGE;
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))

@@ -39,6 +39,12 @@ static double pick_max(const struct dfb_agg *a) { return a->max; }
 void dfb_print_round_table(FILE *f, const char *scenario, const char *strategy,
 			   const struct dfb_round_result *r, size_t n)
 {
+	dfb_print_round_table_opt(f, scenario, strategy, r, n, true);
+}
+
+void dfb_print_round_table_opt(FILE *f, const char *scenario, const char *strategy,
+			       const struct dfb_round_result *r, size_t n, bool per_round)
+{
 	struct dfb_agg a[NMETRICS];
 	double *x = malloc((n ? n : 1) * sizeof(*x));
 	if (!x)
@@ -51,11 +57,11 @@ void dfb_print_round_table(FILE *f, const char *scenario, const char *strategy,
 	free(x);
 
 	fprintf(f, "\n=== %s / %s (%zu rounds) ===\n", scenario, strategy, n);
-	fprintf(f, "%-14s", "Round");
+	fprintf(f, "%-14s", per_round ? "Round" : "");
 	for (size_t m = 0; m < NMETRICS; m++)
 		fprintf(f, " %12s", metrics[m].title);
 	fputc('\n', f);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; per_round && i < n; i++) {
 		fprintf(f, "%-14zu", i);
 		for (size_t m = 0; m < NMETRICS; m++)
 			fprintf(f, " %12.1f", metric(&r[i], m));
@@ -78,13 +84,9 @@ void dfb_print_round_table(FILE *f, const char *scenario, const char *strategy,
 void dfb_print_counters(FILE *f, const struct dfb_round_result *r, size_t n)
 {
 	struct dfb_counters sum = {0};
-	struct dfb_hist lat;
-	uint64_t subtasks = 0, peak = 0;
-	dfb_hist_reset(&lat);
+	uint64_t peak = 0;
 	for (size_t i = 0; i < n; i++) {
 		dfb_counters_add(&sum, &r[i].counters);
-		dfb_hist_merge(&lat, &r[i].reg_latency);
-		subtasks += r[i].subtasks;
 		if (r[i].peak_wait_entries > peak)
 			peak = r[i].peak_wait_entries;
 	}
@@ -98,6 +100,20 @@ void dfb_print_counters(FILE *f, const struct dfb_round_result *r, size_t n)
 	}
 	fprintf(f, "  %-22s %14llu  most async wait entries in use at once\n", "peak_wait_entries",
 		(unsigned long long)peak);
+	dfb_print_round_notes(f, r, n);
+}
+
+void dfb_print_round_notes(FILE *f, const struct dfb_round_result *r, size_t n)
+{
+	struct dfb_hist lat;
+	uint64_t subtasks = 0;
+	if (!n)
+		return;
+	dfb_hist_reset(&lat);
+	for (size_t i = 0; i < n; i++) {
+		dfb_hist_merge(&lat, &r[i].reg_latency);
+		subtasks += r[i].subtasks;
+	}
 	if (lat.count) {
 		fprintf(f, "Registration latency (ns, %llu %s): p50 %llu  p90 %llu  p99 %llu  "
 			   "p99.9 %llu  max %llu\n",

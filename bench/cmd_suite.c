@@ -1,0 +1,873 @@
+/* deferbench suite: the rounds of many scenarios, the Performance Summary,
+ * the comparisons (strategy vs strategy, and against a saved run), and the
+ * files of a results directory (results.h).  deferbench compare: the
+ * comparison of two saved runs. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "compare.h"
+#include "results.h"
+#include "rounds.h"
+#include "scenario.h"
+#include "stats.h"
+#include "topology.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+/* Default measured and warm-up rounds, and those of --quick. */
+#define SUITE_ROUNDS 100
+#define SUITE_WARMUP 5
+#define QUICK_ROUNDS 10
+#define QUICK_WARMUP 2
+/* A strategy whose Sched CV exceeds this is flagged noisy in meta.txt. */
+#define NOISY_CV 0.10
+#define MAX_SCENARIOS 256
+#define MAX_SETS 64
+
+/* Exit status when the results could not be written. */
+#define EXIT_WRITE 3
+
+static const char *const quick_scenarios[] = {
+	"alternating_matmul_add", "deferred_heavy", "sched_threads_2",
+	"spmd_paged_attention_case1", "transport_p1", "transport_p4",
+};
+
+static void suite_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: deferbench suite -o OUTDIR [options]\n\n"
+		"Runs every scenario of the suite as `deferbench run` does (the strategies\n"
+		"interleaved round by round after the warm-up rounds), prints each scenario's\n"
+		"aggregates, the Performance Summary and the comparisons, and writes the\n"
+		"results files into OUTDIR (created if missing; see README.md).\n\n"
+		"options:\n"
+		"  -o, --output OUTDIR     where the results files go (required)\n"
+		"  -c, --scenarios LIST    comma-separated built-in names or .scn files\n"
+		"                          (default: every built-in scenario)\n"
+		"  -s, --strategies LIST   comma-separated strategies (default: all); the first\n"
+		"                          is the baseline of the comparison within the run\n"
+		"  -n, --rounds N          measured rounds per strategy (default %d, --quick %d)\n"
+		"  -w, --warmup N          warm-up rounds per strategy (default %d, --quick %d)\n"
+		"  -b, --baseline B        also compare against a saved run: a results\n"
+		"                          directory, its rounds.csv, or NAME for\n"
+		"                          results/baselines/NAME\n"
+		"  -S, --set KEY=VALUE     override a scenario key in every scenario (repeatable)\n"
+		"      --quick             a short suite: %zu scenarios, %d rounds, %d warm-up\n"
+		"  -v, --verbose           per-round tables and counters (default: aggregates)\n"
+		"  -h, --help              this text\n\n"
+		"A scenario file's rounds, warmup and strategies keys are not used: the suite's\n"
+		"options apply to every scenario.  Progress goes to stderr when it is a terminal.\n\n"
+		"exit status: 0 success, 1 some scenarios failed (the others' results are\n"
+		"written), 2 usage or configuration error (nothing run), 3 the results could\n"
+		"not be written\n",
+		SUITE_ROUNDS, QUICK_ROUNDS, SUITE_WARMUP, QUICK_WARMUP,
+		sizeof(quick_scenarios) / sizeof(quick_scenarios[0]), QUICK_ROUNDS, QUICK_WARMUP);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- progress (stderr, only on a terminal) --------------------------------- */
+
+struct progress {
+	bool tty;
+	size_t idx, count;          /* scenario idx (0-based) of count */
+	double t_suite, t_scen, last;
+	double done_time;           /* seconds of the finished scenarios */
+	size_t done;                /* finished scenarios */
+	bool shown;
+};
+
+static void fmt_dur(char *buf, size_t len, double s)
+{
+	long t = s < 0 ? 0 : (long)(s + 0.5);
+	if (t >= 3600)
+		snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void progress_cb(void *arg, const struct dfb_rounds *r, size_t s, bool warm,
+			unsigned long i, unsigned long n)
+{
+	struct progress *p = arg;
+	if (!p->tty)
+		return;
+	double t = now_s();
+	if (p->shown && t - p->last < 0.1)
+		return;
+	p->last = t;
+	p->shown = true;
+	/* Rounds of this scenario already run, of all its rounds. */
+	double total = (double)((r->warmup + r->rounds) * r->nstrat);
+	double pos = (double)(((warm ? i - 1 : r->warmup + i - 1)) * r->nstrat + s);
+	double el_scen = t - p->t_scen;
+	char el[32], left[32] = "?";
+	fmt_dur(el, sizeof(el), t - p->t_suite);
+	/* This scenario's rest at its own pace so far; each scenario after it
+	 * at the mean duration of the finished ones (else this one's). */
+	if (pos > 0 || p->done) {
+		double per = p->done ? p->done_time / (double)p->done : el_scen / pos * total;
+		double rest = pos > 0 ? el_scen / pos * (total - pos) : per;
+		rest += per * (double)(p->count - p->idx - 1);
+		fmt_dur(left, sizeof(left), rest);
+	}
+	fprintf(stderr, "\r\033[K[%zu/%zu] %s / %s: %s %lu/%lu  elapsed %s  left ~%s", p->idx + 1,
+		p->count, r->scenario, dfb_strategy_name(r->strat[s]), warm ? "warm-up" : "round",
+		i, n, el, left);
+}
+
+static void progress_clear(struct progress *p)
+{
+	if (p->tty && p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = false;
+}
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+/* `deferbench run`'s header and placement of a scenario, and its plan for
+ * placement.txt. */
+static char *placement_text(const struct dfb_rounds *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	const struct dfb_plan *p = dfb_runtime_plan(r->rt[0]);
+	fprintf(f, "== %s ==\n", r->scenario);
+	dfb_plan_print_summary(f, p, false);
+	dfb_plan_print(f, p, true);
+	for (size_t s = 0; s < r->nstrat; s++) {
+		fprintf(f, "[%s] ", dfb_strategy_name(r->strat[s]));
+		dfb_plan_print_binding(f, dfb_runtime_plan(r->rt[s]));
+	}
+	fputc('\n', f);
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static bool shell_safe(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			    "_-+=/.,:@%",
+			    *s))
+			return false;
+	return true;
+}
+
+static void shell_word(FILE *f, const char *s)
+{
+	if (shell_safe(s)) {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+static void cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[512];
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "model name", 10))
+			continue;
+		char *v = strchr(line, ':');
+		if (!v)
+			continue;
+		v++;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		v[strcspn(v, "\n")] = 0;
+		snprintf(buf, len, "%s", v);
+		break;
+	}
+	fclose(f);
+}
+
+/* -b: a results directory, a rounds.csv, or NAME under results/baselines/. */
+static int resolve_baseline(const char *arg, char *path, size_t len)
+{
+	struct stat st;
+	if (!stat(arg, &st)) {
+		snprintf(path, len, "%s", arg);
+		return 0;
+	}
+	if (!strchr(arg, '/')) {
+		snprintf(path, len, "results/baselines/%s", arg);
+		if (!stat(path, &st) && S_ISDIR(st.st_mode))
+			return 0;
+	}
+	return dfb_usage_error("baseline '%s' not found: give a results directory, a rounds.csv, "
+			       "or NAME of results/baselines/NAME",
+			       arg);
+}
+
+/* ---- the suite's state and files ----------------------------------------------- */
+
+struct failure {
+	char name[128];
+	char msg[700];
+};
+
+struct suite {
+	int argc;
+	char **argv;
+	unsigned long rounds, warmup;
+	const struct dfb_strategy *strat[DFB_MAX_STRATEGIES];
+	size_t nstrat;
+	const char *scen_names[MAX_SCENARIOS]; /* as run (names) */
+	size_t nscen;
+	struct dfb_results res;
+	struct dfb_cmp_set cmp;
+	struct failure *fail;
+	size_t nfail;
+	const struct dfb_topo *topo;         /* this machine */
+	const char *baseline;                /* -b as resolved, or NULL */
+	long saved_pairs;
+};
+
+static void write_rounds(FILE *f, const void *a)
+{
+	dfb_write_rounds_csv(f, &((const struct suite *)a)->res);
+}
+static void write_summary(FILE *f, const void *a)
+{
+	dfb_write_summary_csv(f, &((const struct suite *)a)->res);
+}
+static void write_comparison(FILE *f, const void *a)
+{
+	dfb_write_comparison_csv(f, &((const struct suite *)a)->cmp);
+}
+static void write_latency(FILE *f, const void *a)
+{
+	dfb_write_latency_csv(f, &((const struct suite *)a)->res);
+}
+static void write_latency_cdf(FILE *f, const void *a)
+{
+	dfb_write_latency_cdf_csv(f, &((const struct suite *)a)->res);
+}
+static void write_transport(FILE *f, const void *a)
+{
+	dfb_write_transport_csv(f, &((const struct suite *)a)->res);
+}
+static void write_json(FILE *f, const void *a)
+{
+	const struct suite *su = a;
+	struct dfb_json_context ctx;
+	dfb_json_context_collect(&ctx, su->topo);
+	dfb_write_results_json(f, &su->res, &ctx);
+}
+static void write_command(FILE *f, const void *a)
+{
+	const struct suite *su = a;
+	shell_word(f, dfb_argv0);
+	for (int i = 0; i < su->argc; i++) {
+		fputc(' ', f);
+		shell_word(f, su->argv[i]);
+	}
+	fputc('\n', f);
+}
+static void write_placement(FILE *f, const void *a)
+{
+	const struct suite *su = a;
+	fputs("Topology of this machine:\n", f);
+	if (su->topo)
+		dfb_topo_print_summary(f, su->topo);
+	fputc('\n', f);
+	for (size_t i = 0; i < su->res.nscen; i++)
+		if (su->res.scen[i].placement)
+			fputs(su->res.scen[i].placement, f);
+}
+static void write_text(FILE *f, const void *a)
+{
+	fputs((const char *)a, f);
+}
+
+static double sched_cv(const struct dfb_strat_result *st)
+{
+	double *x = malloc((st->n ? st->n : 1) * sizeof(*x));
+	struct dfb_agg a;
+	if (!x)
+		return 0;
+	dfb_strat_values(st, DFB_METRIC_SCHED, x);
+	dfb_agg_compute(x, st->n, &a);
+	free(x);
+	return a.cv;
+}
+
+static void write_meta(FILE *f, const void *a)
+{
+	const struct suite *su = a;
+	char date[40], host[256] = "unknown", model[256];
+	const char *commit = getenv("DFB_GIT_COMMIT");
+	dfb_iso8601_now(date, sizeof(date));
+	if (gethostname(host, sizeof(host) - 1))
+		snprintf(host, sizeof(host), "unknown");
+	cpu_model(model, sizeof(model));
+	fprintf(f, "date: %s\nhost: %s\ngit_commit: %s\ncpu_model: %s\n", date, host,
+		commit && *commit ? commit : "unknown", model);
+	if (su->topo) {
+		struct dfb_topo_summary ts;
+		dfb_topo_summarize(su->topo, &ts);
+		fprintf(f, "pus: %u\n", ts.pus);
+	}
+	fprintf(f, "deferbench_version: %s\nrounds: %lu\nwarmup: %lu\nstrategies: ",
+		PACKAGE_VERSION, su->rounds, su->warmup);
+	for (size_t s = 0; s < su->nstrat; s++)
+		fprintf(f, "%s%s", s ? "," : "", dfb_strategy_name(su->strat[s]));
+	fputs("\nscenarios: ", f);
+	for (size_t i = 0; i < su->nscen; i++)
+		fprintf(f, "%s%s", i ? "," : "", su->scen_names[i]);
+	fputc('\n', f);
+	if (su->baseline)
+		fprintf(f, "baseline: %s\n", su->baseline);
+	for (size_t i = 0; i < su->res.nscen; i++) {
+		const struct dfb_scen_result *sc = &su->res.scen[i];
+		if (sc->oversubscribed)
+			fprintf(f, "warning: oversubscribed: %s: %u threads on %u PUs\n", sc->name,
+				sc->threads, sc->pus);
+	}
+	for (size_t i = 0; i < su->res.nscen; i++) {
+		const struct dfb_scen_result *sc = &su->res.scen[i];
+		for (size_t s = 0; s < sc->nstrat; s++) {
+			double cv = sched_cv(&sc->strat[s]);
+			if (cv > NOISY_CV)
+				fprintf(f, "warning: noisy: %s / %s: CV of Sched %.1f%% > %.0f%%\n",
+					sc->name, sc->strat[s].name, cv * 100.0, NOISY_CV * 100.0);
+		}
+	}
+	for (size_t i = 0; i < su->nfail; i++)
+		fprintf(f, "warning: failed: %s: %s\n", su->fail[i].name, su->fail[i].msg);
+}
+
+static int write_results(const struct suite *su, const char *outdir)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(FILE *, const void *);
+	} files[] = {
+		{"rounds.csv", write_rounds},	  {"summary.csv", write_summary},
+		{"comparison.csv", write_comparison}, {"latency.csv", write_latency},
+		{"latency_cdf.csv", write_latency_cdf}, {"transport.csv", write_transport},
+		{"results.json", write_json},	  {"command.txt", write_command},
+		{"placement.txt", write_placement},	  {"meta.txt", write_meta},
+	};
+	char msg[4400], dir[4200];
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (dfb_write_file_atomic(outdir, files[i].name, files[i].fn, su, msg, sizeof(msg)))
+			goto fail;
+	snprintf(dir, sizeof(dir), "%s/scenarios", outdir);
+	if (dfb_mkdir_p(dir)) {
+		snprintf(msg, sizeof(msg), "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	for (size_t i = 0; i < su->res.nscen; i++) {
+		const struct dfb_scen_result *sc = &su->res.scen[i];
+		char name[160];
+		if (!sc->scn_text)
+			continue;
+		snprintf(name, sizeof(name), "%s.scn", sc->name);
+		for (char *p = name; *p; p++)
+			if (*p == '/')
+				*p = '_';
+		if (dfb_write_file_atomic(dir, name, write_text, sc->scn_text, msg, sizeof(msg)))
+			goto fail;
+	}
+	if (su->topo) {
+		/* hwloc writes the file itself: export to a temporary name, rename. */
+		char tmp[4300], path[4300];
+		snprintf(path, sizeof(path), "%s/topology.xml", outdir);
+		snprintf(tmp, sizeof(tmp), "%s/.topology.xml.tmp-%ld", outdir, (long)getpid());
+		if (hwloc_topology_export_xml(su->topo->t, tmp, 0) || rename(tmp, path)) {
+			snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
+			unlink(tmp);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	fprintf(stderr, "deferbench: cannot write the results: %s\n", msg);
+	return -1;
+}
+
+/* ---- console tables ------------------------------------------------------------------ */
+
+static void print_summary(FILE *f, const struct suite *su)
+{
+	bool thr = false;
+	for (size_t i = 0; i < su->res.nscen; i++)
+		thr |= su->res.scen[i].transport;
+	fprintf(f, "\nPerformance Summary (medians over the %lu measured rounds of each strategy; "
+		   "times in us%s; Sched CV = stddev / mean)\n",
+		su->rounds, thr ? ", throughput in M messages/s" : "");
+	fprintf(f, "%-30s %-10s", "Scenario", "Strategy");
+	for (int m = 0; m < DFB_METRIC_NTIMES; m++)
+		fprintf(f, " %12s", dfb_metric_info[m].title);
+	fprintf(f, " %9s", "Sched CV");
+	if (thr)
+		fprintf(f, " %14s", dfb_metric_info[DFB_METRIC_THROUGHPUT].title);
+	fputc('\n', f);
+	for (size_t i = 0; i < su->res.nscen; i++) {
+		const struct dfb_scen_result *sc = &su->res.scen[i];
+		for (size_t s = 0; s < sc->nstrat; s++) {
+			const struct dfb_strat_result *st = &sc->strat[s];
+			double *x = malloc((st->n ? st->n : 1) * sizeof(*x));
+			struct dfb_agg a[DFB_METRIC__COUNT];
+			if (!x)
+				return;
+			for (int m = 0; m < DFB_METRIC__COUNT; m++) {
+				dfb_strat_values(st, (enum dfb_metric)m, x);
+				dfb_agg_compute(x, st->n, &a[m]);
+			}
+			free(x);
+			fprintf(f, "%-30s %-10s", sc->name, st->name);
+			for (int m = 0; m < DFB_METRIC_NTIMES; m++)
+				fprintf(f, " %12.1f", a[m].median);
+			fprintf(f, " %8.1f%%", a[DFB_METRIC_SCHED].cv * 100.0);
+			if (thr && sc->transport)
+				fprintf(f, " %14.2f", a[DFB_METRIC_THROUGHPUT].median * 1e-6);
+			else if (thr)
+				fprintf(f, " %14s", "-");
+			fputc('\n', f);
+		}
+	}
+}
+
+/* ---- one scenario ------------------------------------------------------------------- */
+
+static void add_failure(struct suite *su, const char *name, const char *msg)
+{
+	struct failure *p = realloc(su->fail, (su->nfail + 1) * sizeof(*p));
+	if (!p)
+		return;
+	su->fail = p;
+	snprintf(p[su->nfail].name, sizeof(p[su->nfail].name), "%s", name);
+	snprintf(p[su->nfail].msg, sizeof(p[su->nfail].msg), "%s", msg);
+	su->nfail++;
+}
+
+/* Runs one loaded scenario; true when it passed. */
+static bool run_scenario(struct suite *su, const struct dfb_scenario *sc, bool verbose,
+			 struct progress *prog)
+{
+	struct dfb_rounds rr = {.scenario = sc->name, .cfg = sc->config, .nstrat = su->nstrat,
+				.rounds = su->rounds, .warmup = su->warmup};
+	memcpy(rr.strat, su->strat, su->nstrat * sizeof(su->strat[0]));
+	char msg[700];
+	bool ok = false;
+
+	printf("\n=== %s (%zu/%zu): %lu rounds after %lu warm-up, strategies", sc->name,
+	       prog->idx + 1, prog->count, su->rounds, su->warmup);
+	for (size_t s = 0; s < su->nstrat; s++)
+		printf("%s %s", s ? "," : "", dfb_strategy_name(su->strat[s]));
+	printf(" (interleaved) ===\n");
+	if (dfb_rounds_open(&rr)) {
+		dfb_rounds_failure_text(&rr, msg, sizeof(msg));
+		goto failed;
+	}
+	if (verbose) {
+		printf("  ");
+		for (size_t k = 0; k < dfb_config_nkeys; k++) {
+			char v[300];
+			dfb_config_format(dfb_runtime_config(rr.rt[0]), &dfb_config_keys[k], v,
+					  sizeof(v));
+			printf("%s=%s%s", dfb_config_keys[k].name, v,
+			       k + 1 < dfb_config_nkeys ? " " : "\n");
+		}
+	}
+	dfb_plan_print_summary(stdout, dfb_runtime_plan(rr.rt[0]), verbose);
+	fflush(stdout);
+
+	prog->t_scen = now_s();
+	prog->shown = false;
+	int rc = dfb_rounds_exec(&rr, progress_cb, prog);
+	progress_clear(prog);
+	if (rc) {
+		dfb_rounds_print_failure(stderr, &rr);
+		dfb_rounds_failure_text(&rr, msg, sizeof(msg));
+		goto failed;
+	}
+	for (size_t s = 0; s < su->nstrat; s++) {
+		dfb_print_round_table_opt(stdout, sc->name, dfb_strategy_name(su->strat[s]),
+					  dfb_rounds_of(&rr, s), su->rounds, verbose);
+		if (verbose)
+			dfb_print_counters(stdout, dfb_rounds_of(&rr, s), su->rounds);
+		else
+			dfb_print_round_notes(stdout, dfb_rounds_of(&rr, s), su->rounds);
+	}
+	dfb_plan_print_binding(stdout, dfb_runtime_plan(rr.rt[0]));
+
+	struct dfb_scen_result *res = dfb_results_add_rounds(&su->res, &rr);
+	if (!res) {
+		snprintf(msg, sizeof(msg), "out of memory for the results");
+		goto failed;
+	}
+	res->placement = placement_text(&rr);
+	res->scn_text = dfb_scenario_file_text(sc->name, sc->description,
+					       dfb_runtime_config(rr.rt[0]), su->rounds,
+					       su->warmup, su->strat, su->nstrat, sc->source);
+	if (!res->placement || !res->scn_text) {
+		snprintf(msg, sizeof(msg), "out of memory for the results");
+		free(res->placement);
+		free(res->scn_text);
+		for (size_t s = 0; s < res->nstrat; s++)
+			free(res->strat[s].rows);
+		su->res.nscen--;
+		goto failed;
+	}
+	if (dfb_compare_within(&su->cmp, res))
+		fprintf(stderr, "deferbench: %s: out of memory for the comparison\n", sc->name);
+	ok = true;
+	goto out;
+failed:
+	if (!rr.failed)
+		fprintf(stderr, "deferbench: %s: %s\n", sc->name, msg);
+	printf("FAILED: %s: %s\n", sc->name, msg);
+	add_failure(su, sc->name, msg);
+out:
+	fflush(stdout);
+	dfb_rounds_close(&rr);
+	return ok;
+}
+
+/* ---- deferbench suite --------------------------------------------------------------- */
+
+int dfb_cmd_suite(int argc, char **argv)
+{
+	enum { OPT_QUICK = 256 };
+	static const struct option opts[] = {
+		{"rounds", required_argument, NULL, 'n'},
+		{"warmup", required_argument, NULL, 'w'},
+		{"strategies", required_argument, NULL, 's'},
+		{"strategy", required_argument, NULL, 's'},
+		{"scenarios", required_argument, NULL, 'c'},
+		{"baseline", required_argument, NULL, 'b'},
+		{"output", required_argument, NULL, 'o'},
+		{"set", required_argument, NULL, 'S'},
+		{"quick", no_argument, NULL, OPT_QUICK},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct suite su = {.argc = argc, .argv = argv};
+	bool rounds_given = false, warmup_given = false, quick = false, verbose = false;
+	const char *scen_list = NULL, *outdir = NULL, *baseline_arg = NULL;
+	const char *sets[MAX_SETS];
+	size_t nsets = 0;
+	int o, rc;
+
+	su.nstrat = dfb_nstrategies < DFB_MAX_STRATEGIES ? dfb_nstrategies : DFB_MAX_STRATEGIES;
+	for (size_t i = 0; i < su.nstrat; i++)
+		su.strat[i] = dfb_strategies[i];
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "n:w:s:c:b:o:S:vh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'n':
+			if ((rc = dfb_parse_count("--rounds", optarg, 1, &su.rounds)))
+				return rc;
+			rounds_given = true;
+			break;
+		case 'w':
+			if ((rc = dfb_parse_count("--warmup", optarg, 0, &su.warmup)))
+				return rc;
+			warmup_given = true;
+			break;
+		case 's':
+			if ((rc = dfb_parse_strategies(optarg, su.strat, &su.nstrat)))
+				return rc;
+			break;
+		case 'c':
+			scen_list = optarg;
+			break;
+		case 'b':
+			baseline_arg = optarg;
+			break;
+		case 'o':
+			outdir = optarg;
+			break;
+		case 'S':
+			if (nsets == MAX_SETS)
+				return dfb_usage_error("at most %d --set options", MAX_SETS);
+			sets[nsets++] = optarg;
+			break;
+		case OPT_QUICK:
+			quick = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			suite_usage(stdout);
+			return DFB_EXIT_OK;
+		default:
+			suite_usage(stderr);
+			return DFB_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		suite_usage(stderr);
+		return dfb_usage_error("suite takes no operand ('%s'); scenarios go in -c LIST",
+				       argv[optind]);
+	}
+	if (!outdir || !*outdir) {
+		suite_usage(stderr);
+		return dfb_usage_error("suite needs -o OUTDIR");
+	}
+	for (size_t i = 0; i < su.nstrat; i++)
+		for (size_t j = 0; j < i; j++)
+			if (su.strat[i] == su.strat[j])
+				return dfb_usage_error("strategy '%s' given twice",
+						       dfb_strategy_name(su.strat[i]));
+	if (!rounds_given)
+		su.rounds = quick ? QUICK_ROUNDS : SUITE_ROUNDS;
+	if (!warmup_given)
+		su.warmup = quick ? QUICK_WARMUP : SUITE_WARMUP;
+
+	/* The scenario arguments, then every scenario loaded before anything
+	 * runs: a typo costs nothing. */
+	const char *args[MAX_SCENARIOS];
+	size_t nargs = 0;
+	char *list_copy = NULL;
+	if (scen_list) {
+		list_copy = strdup(scen_list);
+		if (!list_copy)
+			return dfb_usage_error("out of memory");
+		for (char *save = NULL, *t = strtok_r(list_copy, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save)) {
+			if (nargs == MAX_SCENARIOS) {
+				free(list_copy);
+				return dfb_usage_error("at most %d scenarios", MAX_SCENARIOS);
+			}
+			args[nargs++] = t;
+		}
+		if (!nargs) {
+			free(list_copy);
+			return dfb_usage_error("--scenarios needs at least one name");
+		}
+	} else if (quick) {
+		for (size_t i = 0; i < sizeof(quick_scenarios) / sizeof(quick_scenarios[0]); i++)
+			args[nargs++] = quick_scenarios[i];
+	} else {
+		for (size_t i = 0; i < dfb_nbuiltin_scenarios && nargs < MAX_SCENARIOS; i++)
+			args[nargs++] = dfb_builtin_scenarios[i].name;
+	}
+	struct dfb_scenario *scen = calloc(nargs, sizeof(*scen));
+	if (!scen) {
+		free(list_copy);
+		return dfb_usage_error("out of memory");
+	}
+	int exit_code = DFB_EXIT_OK;
+	struct dfb_results old = {0};
+	struct dfb_topo *topo = NULL;
+	char baseline_path[4096];
+	for (size_t i = 0; i < nargs; i++) {
+		rc = dfb_scenario_load(args[i], sets, nsets, &scen[i]);
+		dfb_scenario_free(&scen[i]);
+		if (rc) {
+			exit_code = DFB_EXIT_USAGE;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(scen[j].name, scen[i].name)) {
+				dfb_usage_error("two scenarios named '%s' (%s and %s); results are "
+						"kept by name",
+						scen[i].name, scen[j].source, scen[i].source);
+				exit_code = DFB_EXIT_USAGE;
+			}
+		su.scen_names[su.nscen++] = scen[i].name;
+	}
+	if (exit_code)
+		goto out;
+	if (baseline_arg) {
+		char msg[4400];
+		if ((exit_code = resolve_baseline(baseline_arg, baseline_path, sizeof(baseline_path))))
+			goto out;
+		if (dfb_results_read_csv(&old, baseline_path, msg, sizeof(msg))) {
+			exit_code = dfb_usage_error("baseline: %s", msg);
+			goto out;
+		}
+		su.baseline = baseline_path;
+	}
+	if (dfb_mkdir_p(outdir)) {
+		exit_code = dfb_usage_error("cannot create the output directory %s: %s", outdir,
+					    strerror(errno));
+		goto out;
+	}
+	{
+		char msg[512];
+		if (dfb_topo_open(NULL, &topo, msg, sizeof(msg)))
+			fprintf(stderr, "deferbench: this machine's topology: %s "
+					"(topology.xml and the cache list are left out)\n",
+				msg);
+		su.topo = topo;
+	}
+
+	printf("deferbench suite: %zu scenarios, %lu rounds after %lu warm-up per strategy, "
+	       "strategies",
+	       nargs, su.rounds, su.warmup);
+	for (size_t s = 0; s < su.nstrat; s++)
+		printf("%s %s", s ? "," : "", dfb_strategy_name(su.strat[s]));
+	printf(" (interleaved; the first is the baseline)\n");
+
+	struct progress prog = {.tty = isatty(STDERR_FILENO) == 1, .count = nargs,
+				.t_suite = now_s()};
+	size_t passed = 0;
+	for (size_t i = 0; i < nargs; i++) {
+		prog.idx = i;
+		double t0 = now_s();
+		if (run_scenario(&su, &scen[i], verbose, &prog))
+			passed++;
+		prog.done_time += now_s() - t0;
+		prog.done++;
+	}
+
+	if (su.res.nscen)
+		print_summary(stdout, &su);
+	if (su.nstrat > 1 && su.cmp.n)
+		dfb_cmp_print(stdout, &su.cmp, "strategy",
+			      "Comparison: strategies within this run (the first strategy is the "
+			      "baseline)",
+			      NULL, NULL);
+	if (su.baseline) {
+		struct dfb_cmp_set saved = {0};
+		su.saved_pairs = dfb_compare_saved(&saved, &old, &su.res);
+		char title[4200];
+		snprintf(title, sizeof(title),
+			 "Against the saved baseline %s (its rounds vs this run's, strategy by "
+			 "strategy)",
+			 su.baseline);
+		if (su.saved_pairs > 0) {
+			dfb_cmp_print(stdout, &saved, "saved", title, "saved run", "this run");
+			for (size_t i = 0; i < saved.n; i++) {
+				/* Append to the suite's set (for comparison.csv). */
+				struct dfb_cmp_row *p = su.cmp.n < su.cmp.cap ? su.cmp.rows : NULL;
+				if (!p) {
+					size_t cap = su.cmp.cap ? 2 * su.cmp.cap : 32;
+					p = realloc(su.cmp.rows, cap * sizeof(*p));
+					if (!p)
+						break;
+					su.cmp.rows = p;
+					su.cmp.cap = cap;
+				}
+				su.cmp.rows[su.cmp.n++] = saved.rows[i];
+			}
+		} else {
+			printf("\n%s:\nno scenario and strategy in common with this run\n", title);
+		}
+		dfb_cmp_set_free(&saved);
+	}
+
+	fflush(stdout);
+	bool write_failed = write_results(&su, outdir) != 0;
+	if (su.nfail)
+		printf("\nFailed scenarios (no results written for them):\n");
+	for (size_t i = 0; i < su.nfail; i++)
+		printf("  %s: %s\n", su.fail[i].name, su.fail[i].msg);
+	printf("\nBenchmark complete: %zu passed, %zu failed\n", passed, nargs - passed);
+	exit_code = write_failed ? EXIT_WRITE : passed == nargs ? DFB_EXIT_OK : DFB_EXIT_FAIL;
+out:
+	dfb_results_free(&su.res);
+	dfb_results_free(&old);
+	dfb_cmp_set_free(&su.cmp);
+	free(su.fail);
+	if (topo)
+		dfb_topo_close(topo);
+	free(scen);
+	free(list_copy);
+	return exit_code;
+}
+
+/* ---- deferbench compare ------------------------------------------------------------- */
+
+static void compare_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: deferbench compare OLD NEW\n\n"
+		"Compares two saved runs of `deferbench suite` (each a results directory or its\n"
+		"rounds.csv) without running anything: for every scenario and strategy in both,\n"
+		"OLD's rounds (the baseline) against NEW's (the candidate), metric by metric:\n"
+		"medians, delta, change %%, Mann-Whitney U p-value, A/A noise floor, verdict.\n\n"
+		"exit status: 0 compared, 2 usage error, an unreadable input, or nothing in common\n");
+}
+
+int dfb_cmd_compare(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int o;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (o == 'h') {
+			compare_usage(stdout);
+			return DFB_EXIT_OK;
+		}
+		compare_usage(stderr);
+		return DFB_EXIT_USAGE;
+	}
+	if (argc - optind != 2) {
+		compare_usage(stderr);
+		return dfb_usage_error("compare needs OLD and NEW");
+	}
+	struct dfb_results a = {0}, b = {0};
+	struct dfb_cmp_set set = {0};
+	char msg[4400], title[8400];
+	int rc = DFB_EXIT_USAGE;
+	if (dfb_results_read_csv(&a, argv[optind], msg, sizeof(msg)) ||
+	    dfb_results_read_csv(&b, argv[optind + 1], msg, sizeof(msg))) {
+		dfb_usage_error("%s", msg);
+		goto out;
+	}
+	long pairs = dfb_compare_saved(&set, &a, &b);
+	if (pairs < 0) {
+		dfb_usage_error("out of memory");
+		goto out;
+	}
+	if (pairs == 0) {
+		dfb_usage_error("%s and %s have no scenario and strategy in common", argv[optind],
+				argv[optind + 1]);
+		goto out;
+	}
+	snprintf(title, sizeof(title), "Comparison: %s (baseline) vs %s (candidate), strategy by "
+				       "strategy",
+		 argv[optind], argv[optind + 1]);
+	dfb_cmp_print(stdout, &set, "saved", title, "OLD", "NEW");
+	rc = DFB_EXIT_OK;
+out:
+	dfb_results_free(&a);
+	dfb_results_free(&b);
+	dfb_cmp_set_free(&set);
+	return rc;
+}

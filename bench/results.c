@@ -1,0 +1,403 @@
+/* In-memory results and the rounds.csv reader; see results.h. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "results.h"
+#include "topology.h"
+
+const struct dfb_metric_info dfb_metric_info[DFB_METRIC__COUNT] = {
+	[DFB_METRIC_HOST] = {"host_us", "Host (us)", 1.0, false},
+	[DFB_METRIC_TOTAL] = {"total_us", "Total (us)", 1.0, false},
+	[DFB_METRIC_SCHED] = {"sched_us", "Sched (us)", 1.0, false},
+	[DFB_METRIC_ORCH] = {"orch_us", "Orch (us)", 1.0, false},
+	[DFB_METRIC_THROUGHPUT] = {"throughput_msgs_per_s", "Thr (M msg/s)", 1e-6, true},
+};
+
+int dfb_metric_find(const char *name)
+{
+	for (int m = 0; m < DFB_METRIC__COUNT; m++)
+		if (!strcmp(dfb_metric_info[m].name, name))
+			return m;
+	return -1;
+}
+
+void dfb_round_row_from(struct dfb_round_row *row, const struct dfb_round_result *r)
+{
+	memset(row, 0, sizeof(*row));
+	row->m[DFB_METRIC_HOST] = r->host_us;
+	row->m[DFB_METRIC_TOTAL] = r->total_us;
+	row->m[DFB_METRIC_SCHED] = r->sched_us;
+	row->m[DFB_METRIC_ORCH] = r->orch_us;
+	row->m[DFB_METRIC_THROUGHPUT] =
+		!r->transport ? NAN : r->total_us > 0 ? (double)r->tasks / r->total_us * 1e6 : 0.0;
+	row->tasks = r->tasks;
+	row->subtasks = r->subtasks;
+	row->counters = r->counters;
+	row->peak_wait_entries = r->peak_wait_entries;
+	const struct dfb_hist *h = &r->reg_latency;
+	row->lat_count = h->count;
+	row->lat_p50 = dfb_hist_quantile(h, 0.50);
+	row->lat_p90 = dfb_hist_quantile(h, 0.90);
+	row->lat_p99 = dfb_hist_quantile(h, 0.99);
+	row->lat_p999 = dfb_hist_quantile(h, 0.999);
+	row->lat_max = h->count ? h->max : 0;
+}
+
+/* ---- the containers ---------------------------------------------------- */
+
+struct dfb_scen_result *dfb_results_add(struct dfb_results *res, const char *name)
+{
+	if (res->nscen == res->cap) {
+		size_t cap = res->cap ? 2 * res->cap : 8;
+		struct dfb_scen_result *p = realloc(res->scen, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		res->scen = p;
+		res->cap = cap;
+	}
+	struct dfb_scen_result *sc = &res->scen[res->nscen++];
+	memset(sc, 0, sizeof(*sc));
+	snprintf(sc->name, sizeof(sc->name), "%s", name);
+	return sc;
+}
+
+static int strat_reserve(struct dfb_strat_result *st, size_t n)
+{
+	if (n <= st->cap)
+		return 0;
+	size_t cap = st->cap ? st->cap : 16;
+	while (cap < n)
+		cap *= 2;
+	struct dfb_round_row *p = realloc(st->rows, cap * sizeof(*p));
+	if (!p)
+		return -1;
+	memset(p + st->cap, 0, (cap - st->cap) * sizeof(*p));
+	st->rows = p;
+	st->cap = cap;
+	return 0;
+}
+
+struct dfb_strat_result *dfb_scen_add_strategy(struct dfb_scen_result *sc, const char *name,
+					       size_t n)
+{
+	if (sc->nstrat == DFB_MAX_STRATEGIES)
+		return NULL;
+	struct dfb_strat_result *st = &sc->strat[sc->nstrat];
+	memset(st, 0, sizeof(*st));
+	snprintf(st->name, sizeof(st->name), "%s", name);
+	dfb_hist_reset(&st->lat);
+	if (strat_reserve(st, n ? n : 1))
+		return NULL;
+	st->n = n;
+	sc->nstrat++;
+	return st;
+}
+
+struct dfb_scen_result *dfb_results_add_rounds(struct dfb_results *res,
+					       const struct dfb_rounds *r)
+{
+	struct dfb_scen_result *sc = dfb_results_add(res, r->scenario);
+	if (!sc)
+		return NULL;
+	const struct dfb_config *cfg = r->nstrat ? dfb_runtime_config(r->rt[0]) : &r->cfg;
+	sc->transport = dfb_shapes[cfg->shape]->transport;
+	sc->producers = sc->transport ? (unsigned long)cfg->producers : 0;
+	if (r->nstrat) {
+		const struct dfb_plan *p = dfb_runtime_plan(r->rt[0]);
+		sc->oversubscribed = p->oversubscribed;
+		sc->threads = p->nthreads;
+		sc->pus = p->npus;
+	}
+	for (size_t s = 0; s < r->nstrat; s++) {
+		struct dfb_strat_result *st =
+			dfb_scen_add_strategy(sc, dfb_strategy_name(r->strat[s]), r->rounds);
+		if (!st) {
+			res->nscen--;
+			for (size_t k = 0; k < sc->nstrat; k++)
+				free(sc->strat[k].rows);
+			return NULL;
+		}
+		const struct dfb_round_result *rr = dfb_rounds_of(r, s);
+		for (size_t i = 0; i < r->rounds; i++) {
+			dfb_round_row_from(&st->rows[i], &rr[i]);
+			dfb_hist_merge(&st->lat, &rr[i].reg_latency);
+		}
+	}
+	return sc;
+}
+
+const struct dfb_scen_result *dfb_results_find(const struct dfb_results *res, const char *name)
+{
+	for (size_t i = 0; i < res->nscen; i++)
+		if (!strcmp(res->scen[i].name, name))
+			return &res->scen[i];
+	return NULL;
+}
+
+const struct dfb_strat_result *dfb_scen_find_strategy(const struct dfb_scen_result *sc,
+						      const char *name)
+{
+	for (size_t i = 0; i < sc->nstrat; i++)
+		if (!strcmp(sc->strat[i].name, name))
+			return &sc->strat[i];
+	return NULL;
+}
+
+void dfb_strat_values(const struct dfb_strat_result *st, enum dfb_metric m, double *x)
+{
+	for (size_t i = 0; i < st->n; i++)
+		x[i] = st->rows[i].m[m];
+}
+
+void dfb_results_free(struct dfb_results *res)
+{
+	for (size_t i = 0; i < res->nscen; i++) {
+		struct dfb_scen_result *sc = &res->scen[i];
+		for (size_t s = 0; s < sc->nstrat; s++)
+			free(sc->strat[s].rows);
+		free(sc->scn_text);
+		free(sc->placement);
+	}
+	free(res->scen);
+	memset(res, 0, sizeof(*res));
+}
+
+/* ---- rounds.csv reader ---------------------------------------------------- */
+
+static char *read_all(const char *path, char *msg, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(msg, len, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (n < cap - 1)
+			break;
+		char *p = realloc(buf, cap * 2);
+		if (!p) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		buf = p;
+		cap *= 2;
+	}
+	bool err = ferror(f);
+	fclose(f);
+	if (!buf || err) {
+		snprintf(msg, len, "%s: %s", path, buf ? "read error" : "out of memory");
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	return buf;
+}
+
+/* Splits one CSV line (modified in place) into at most max fields; a field
+ * in double quotes may hold commas and "" for a quote.  Returns the count. */
+static size_t split_csv(char *line, char **field, size_t max)
+{
+	size_t n = 0;
+	char *p = line;
+	for (;;) {
+		char *out = p, *start = p;
+		if (*p == '"') {
+			p++;
+			for (;;) {
+				if (!*p)
+					break;
+				if (*p == '"' && p[1] == '"') {
+					*out++ = '"';
+					p += 2;
+				} else if (*p == '"') {
+					p++;
+					break;
+				} else {
+					*out++ = *p++;
+				}
+			}
+			while (*p && *p != ',')
+				p++;
+		} else {
+			while (*p && *p != ',')
+				p++;
+			out = p;
+		}
+		bool more = *p == ',';
+		*out = 0;
+		if (n < max)
+			field[n++] = start;
+		if (!more)
+			break;
+		p++;
+	}
+	return n;
+}
+
+static double parse_num(const char *s)
+{
+	char *end;
+	if (!*s)
+		return NAN;
+	double v = strtod(s, &end);
+	return *end ? NAN : v;
+}
+
+static uint64_t parse_u64(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	return *s && !*end ? (uint64_t)v : 0;
+}
+
+#define CSV_MAX_COLS 128
+
+int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, size_t len)
+{
+	char file[4096];
+	struct stat st;
+	if (stat(path, &st)) {
+		snprintf(msg, len, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode))
+		snprintf(file, sizeof(file), "%s/rounds.csv", path);
+	else
+		snprintf(file, sizeof(file), "%s", path);
+	char *text = read_all(file, msg, len);
+	if (!text)
+		return -1;
+
+	char *line = text, *next;
+	int col_scen = -1, col_strat = -1, col_metric[DFB_METRIC__COUNT];
+	int col_counter[64], col_tasks = -1, col_subtasks = -1, col_peak = -1;
+	int col_lat[6];
+	static const char *const lat_names[6] = {"lat_count",  "lat_p50_ns",  "lat_p90_ns",
+						 "lat_p99_ns", "lat_p999_ns", "lat_max_ns"};
+	char *field[CSV_MAX_COLS];
+	size_t ncols, lineno = 0;
+	int rc = -1;
+
+	for (int m = 0; m < DFB_METRIC__COUNT; m++)
+		col_metric[m] = -1;
+	for (size_t c = 0; c < 64; c++)
+		col_counter[c] = -1;
+	for (int i = 0; i < 6; i++)
+		col_lat[i] = -1;
+
+	next = strchr(line, '\n');
+	if (next)
+		*next++ = 0;
+	lineno++;
+	line[strcspn(line, "\r")] = 0;
+	ncols = split_csv(line, field, CSV_MAX_COLS);
+	for (size_t c = 0; c < ncols; c++) {
+		int m;
+		if (!strcmp(field[c], "scenario"))
+			col_scen = (int)c;
+		else if (!strcmp(field[c], "strategy"))
+			col_strat = (int)c;
+		else if (!strcmp(field[c], "tasks"))
+			col_tasks = (int)c;
+		else if (!strcmp(field[c], "subtasks"))
+			col_subtasks = (int)c;
+		else if (!strcmp(field[c], "peak_wait_entries"))
+			col_peak = (int)c;
+		else if ((m = dfb_metric_find(field[c])) >= 0)
+			col_metric[m] = (int)c;
+		for (size_t k = 0; k < dfb_ncounters && k < 64; k++)
+			if (!strcmp(field[c], dfb_counter_info[k].name))
+				col_counter[k] = (int)c;
+		for (int i = 0; i < 6; i++)
+			if (!strcmp(field[c], lat_names[i]))
+				col_lat[i] = (int)c;
+	}
+	if (col_scen < 0 || col_strat < 0) {
+		snprintf(msg, len, "%s: not a deferbench rounds.csv (no scenario and strategy columns)",
+			 file);
+		goto out;
+	}
+	for (int m = 0; m < DFB_METRIC_NTIMES; m++)
+		if (col_metric[m] < 0) {
+			snprintf(msg, len, "%s: no %s column", file, dfb_metric_info[m].name);
+			goto out;
+		}
+
+	for (line = next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		lineno++;
+		line[strcspn(line, "\r")] = 0;
+		if (!*line)
+			continue;
+		size_t nf = split_csv(line, field, CSV_MAX_COLS);
+		if (nf != ncols) {
+			snprintf(msg, len, "%s:%zu: %zu fields, the header has %zu", file, lineno, nf,
+				 ncols);
+			goto out;
+		}
+		const char *scen = field[col_scen], *strat = field[col_strat];
+		struct dfb_scen_result *sc = (struct dfb_scen_result *)dfb_results_find(res, scen);
+		if (!sc && !(sc = dfb_results_add(res, scen)))
+			goto oom;
+		struct dfb_strat_result *s = (struct dfb_strat_result *)dfb_scen_find_strategy(sc, strat);
+		if (!s) {
+			if (sc->nstrat == DFB_MAX_STRATEGIES) {
+				snprintf(msg, len, "%s:%zu: more than %d strategies in scenario %s",
+					 file, lineno, DFB_MAX_STRATEGIES, scen);
+				goto out;
+			}
+			if (!(s = dfb_scen_add_strategy(sc, strat, 0)))
+				goto oom;
+		}
+		if (strat_reserve(s, s->n + 1))
+			goto oom;
+		struct dfb_round_row *row = &s->rows[s->n++];
+		memset(row, 0, sizeof(*row));
+		for (int m = 0; m < DFB_METRIC__COUNT; m++) {
+			row->m[m] = col_metric[m] >= 0 ? parse_num(field[col_metric[m]]) : NAN;
+			if (m < DFB_METRIC_NTIMES && isnan(row->m[m])) {
+				snprintf(msg, len, "%s:%zu: %s is not a number", file, lineno,
+					 dfb_metric_info[m].name);
+				goto out;
+			}
+		}
+		if (!isnan(row->m[DFB_METRIC_THROUGHPUT]))
+			sc->transport = true;
+		if (col_tasks >= 0)
+			row->tasks = parse_u64(field[col_tasks]);
+		if (col_subtasks >= 0)
+			row->subtasks = parse_u64(field[col_subtasks]);
+		if (col_peak >= 0)
+			row->peak_wait_entries = parse_u64(field[col_peak]);
+		for (size_t k = 0; k < dfb_ncounters && k < 64; k++)
+			if (col_counter[k] >= 0)
+				*(uint64_t *)((char *)&row->counters + dfb_counter_info[k].offset) =
+					parse_u64(field[col_counter[k]]);
+		uint64_t *lat[6] = {&row->lat_count, &row->lat_p50,  &row->lat_p90,
+				    &row->lat_p99,   &row->lat_p999, &row->lat_max};
+		for (int i = 0; i < 6; i++)
+			if (col_lat[i] >= 0)
+				*lat[i] = parse_u64(field[col_lat[i]]);
+	}
+	if (!res->nscen) {
+		snprintf(msg, len, "%s: no rounds (only a header)", file);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+oom:
+	snprintf(msg, len, "%s: out of memory", file);
+out:
+	free(text);
+	return rc;
+}

@@ -1,0 +1,65 @@
+/* The round loop shared by `deferbench run` and `deferbench suite`: one
+ * runtime per strategy, warm-up rounds, then the measured rounds with the
+ * strategies interleaved round by round (A B A B ...), so that drift hits
+ * them alike (DESIGN.md §3).
+ *
+ * Control thread only.  Nothing here prints: the caller reports a failure
+ * with dfb_rounds_print_failure(). */
+#ifndef DFB_ROUNDS_H
+#define DFB_ROUNDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "deferbench.h"
+
+#define DFB_MAX_STRATEGIES 8
+
+struct dfb_rounds {
+	/* Set by the caller before dfb_rounds_open. */
+	const char *scenario;        /* display name */
+	struct dfb_config cfg;
+	const struct dfb_strategy *strat[DFB_MAX_STRATEGIES];
+	size_t nstrat;
+	unsigned long rounds, warmup;
+
+	/* Filled by dfb_rounds_open / dfb_rounds_exec. */
+	struct dfb_runtime *rt[DFB_MAX_STRATEGIES];
+	struct dfb_round_result *res; /* nstrat * rounds, strategy s at res[s * rounds] */
+	struct dfb_round_result scratch; /* warm-up rounds land here */
+	/* After a failure: what failed.  open: create_err (code CONFIG for a
+	 * configuration error); exec: the failed round, fail_strategy and
+	 * fail_round (0-based over warm-up and measured rounds). */
+	struct dfb_error create_err;
+	const struct dfb_round_result *failed;
+	size_t fail_strategy;
+	unsigned long fail_round;
+};
+
+/* Progress callback, called before each round: strategy index s, whether
+ * it is a warm-up round, i (1-based within warm-up or measured rounds) of n. */
+typedef void (*dfb_rounds_progress_fn)(void *arg, const struct dfb_rounds *r, size_t s,
+				       bool warm, unsigned long i, unsigned long n);
+
+/* Creates a runtime per strategy and the result array.  Returns 0, or -1
+ * (r->create_err filled; out of memory is DFB_ERR_SYSTEM).  Call
+ * dfb_rounds_close() either way. */
+int dfb_rounds_open(struct dfb_rounds *r);
+/* Runs warmup + rounds interleaved rounds.  Returns 0, or -1 at the first
+ * failed round (r->failed, fail_strategy, fail_round). */
+int dfb_rounds_exec(struct dfb_rounds *r, dfb_rounds_progress_fn progress, void *arg);
+/* "deferbench: SCEN / STRAT round I failed: ERROR" (or the create error)
+ * and the hang dump, if any. */
+void dfb_rounds_print_failure(FILE *f, const struct dfb_rounds *r);
+/* One-line text of the failure, for summaries ("mailbox round 3: ..."). */
+void dfb_rounds_failure_text(const struct dfb_rounds *r, char *buf, size_t len);
+/* Measured rounds of strategy s. */
+static inline const struct dfb_round_result *dfb_rounds_of(const struct dfb_rounds *r, size_t s)
+{
+	return &r->res[s * r->rounds];
+}
+/* Frees the runtimes (and their dumps) and the results. */
+void dfb_rounds_close(struct dfb_rounds *r);
+
+#endif

@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# End-to-end test of scripts/benchmark_rounds, run by `make check`.
+#
+# One real quick run (`--quick -n 3 -w 1`) into a temporary results root,
+# then checks of every artifact, the plots, the report, --save-baseline,
+# -b NAME, a failing run, a missing build, a crashing or partly failing
+# suite (a stand-in that replays the real run's files) and name collisions.
+# Nothing is written to the repository's results/.
+#
+# The log ends with a Check-style line, "NN%: Checks: N, Failures: F,
+# Errors: E", which tests/summary.sh counts like a Check program's.
+# Environment: DFB_SRCDIR (the source tree; make check sets it),
+# DFB_DEFERBENCH (default: bench/deferbench of the build directory, the
+# current directory under make check), CK_TIMEOUT_MULTIPLIER (scales the
+# run's time limit, as for the Check tests).
+
+# The predicates below run through check(), which shellcheck cannot see.
+# shellcheck disable=SC2317
+set -uo pipefail
+
+srcdir=$(cd "${DFB_SRCDIR:-$(dirname "$0")/..}" && pwd)
+script=$srcdir/scripts/benchmark_rounds
+export DFB_DEFERBENCH=${DFB_DEFERBENCH:-$PWD/bench/deferbench}
+limit=$((${DFB_ROUNDS_TIMEOUT:-110} * ${CK_TIMEOUT_MULTIPLIER:-1}))
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+res=$tmp/results
+
+checks=0
+failures=0
+errors=0
+
+check() { # check DESCRIPTION COMMAND...: one sub-check
+	local desc=$1
+	shift
+	checks=$((checks + 1))
+	if "$@"; then
+		echo "ok $checks - $desc"
+	else
+		failures=$((failures + 1))
+		echo "FAIL $checks - $desc"
+	fi
+}
+
+finish() {
+	local pct=100
+	[ "$checks" -eq 0 ] || pct=$(((checks - failures - errors) * 100 / checks))
+	echo "$pct%: Checks: $checks, Failures: $failures, Errors: $errors"
+	[ "$failures" -eq 0 ] && [ "$errors" -eq 0 ]
+	exit $?
+}
+
+error() { # the test itself cannot go on
+	checks=$((checks + 1))
+	errors=$((errors + 1))
+	echo "ERROR $checks - $*"
+	finish
+}
+
+runs() { # results directories under a root (not baselines, not hidden)
+	find "$1" -mindepth 1 -maxdepth 1 -type d ! -name baselines ! -name '.*' | sort
+}
+count_runs() { runs "$1" | wc -l; }
+no_temp_left() { [ -z "$(find "$1" -maxdepth 2 -name '.*.tmp-*' -print -quit)" ]; }
+nonempty() { [ -s "$1" ]; }
+is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
+is_xml() { python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$1" 2>/dev/null; }
+is_json() { python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null; }
+has_line() { grep -qxF -- "$2" "$1"; }
+contains() { grep -qF -- "$2" "$1"; }
+lacks() { ! grep -qiE -- "$2" "$1"; }
+eq() { [ "$1" = "$2" ]; }
+
+[ -x "$script" ] || error "$script missing or not executable"
+[ -x "$DFB_DEFERBENCH" ] || error "$DFB_DEFERBENCH is not built"
+
+rounds_header=scenario,strategy,round,host_us,total_us,sched_us,orch_us,tasks,subtasks,fin_events,registrations,inline_completions,consumer_completions,lock_misses,mailbox_full_retries,cas_retries,drained_msgs,polls,poll_lock_misses,dispatches,dummy_completions,peak_wait_entries,lat_count,lat_p50_ns,lat_p90_ns,lat_p99_ns,lat_p999_ns,lat_max_ns,throughput_msgs_per_s
+
+# ---- the real run ------------------------------------------------------------
+
+echo "# scripts/benchmark_rounds --quick -n 3 -w 1 -o $res --save-baseline t1 (limit ${limit}s)"
+rc=0
+timeout "$limit" "$script" --quick -n 3 -w 1 -o "$res" --save-baseline t1 \
+	>"$tmp/run.out" 2>&1 || rc=$?
+cat "$tmp/run.out"
+[ "$rc" -ne 124 ] || error "the quick run took more than ${limit}s"
+check "quick run exits 0 (got $rc)" eq "$rc" 0
+check "exactly one results directory" eq "$(count_runs "$res")" 1
+out=$(runs "$res" | head -n 1)
+if [ -z "$out" ] || [ ! -d "$out" ]; then
+	error "no results directory under $res"
+fi
+echo "# results directory: $out"
+check "no temporary directory left" no_temp_left "$res"
+check "the suite's console output passes through" \
+	grep -qE '^Benchmark complete: [0-9]+ passed, 0 failed' "$tmp/run.out"
+check "prints where the report is" has_line "$tmp/run.out" "Report: $out/report.html"
+check "directory name is DATE-TIME-HOST-SHA" \
+	grep -qE '^[0-9]{8}-[0-9]{6}-[A-Za-z0-9_.-]+-([0-9a-f]{4,}|nogit)$' <<<"$(basename "$out")"
+
+for f in rounds.csv summary.csv comparison.csv latency.csv results.json \
+	topology.xml placement.txt command.txt meta.txt report.md report.html; do
+	check "$f is non-empty" nonempty "$out/$f"
+done
+check "rounds.csv has the exact header" eq "$(head -n 1 "$out/rounds.csv")" "$rounds_header"
+check "rounds.csv has rounds" eq "$(($(wc -l <"$out/rounds.csv") > 1))" 1
+check "summary.csv header" eq "$(head -n 1 "$out/summary.csv")" \
+	scenario,strategy,metric,n,mean,median,stddev,cv,min,max,trimmed_mean,trimmed
+check "comparison.csv header" eq "$(head -n 1 "$out/comparison.csv")" \
+	kind,scenario,metric,baseline,candidate,baseline_median,candidate_median,delta,change_pct,p_value,noise_pct,verdict
+check "latency.csv header" eq "$(head -n 1 "$out/latency.csv")" \
+	scenario,strategy,count,p50_ns,p90_ns,p99_ns,p999_ns,max_ns
+check "results.json parses as JSON" is_json "$out/results.json"
+check "topology.xml parses as XML" is_xml "$out/topology.xml"
+scn=$(find "$out/scenarios" -name '*.scn' -size +0 2>/dev/null | wc -l)
+check "scenarios/*.scn written ($scn)" eq "$((scn > 0))" 1
+
+commit=nogit
+if git -C "$srcdir" rev-parse --verify -q HEAD >/dev/null 2>&1; then
+	commit=$(git -C "$srcdir" rev-parse HEAD)
+fi
+check "meta.txt records the git commit" grep -qE "^git_commit: ${commit}(-dirty)?\$" "$out/meta.txt"
+
+# Plots: each kind whose data is present, as PNG and SVG.
+scenarios=$(tail -n +2 "$out/rounds.csv" | cut -d, -f1 | sort -u)
+lat_scenarios=$(awk -F, 'NR > 1 && $3 > 0 { print $1 }' "$out/latency.csv" | sort -u)
+cdf_scenarios=
+[ -f "$out/latency_cdf.csv" ] && cdf_scenarios=$(tail -n +2 "$out/latency_cdf.csv" | cut -d, -f1 | sort -u)
+expected=()
+for s in $scenarios; do expected+=("series-$s" "box-$s"); done
+for s in $lat_scenarios; do expected+=("latency-$s"); done
+for s in $cdf_scenarios; do expected+=("cdf-$s"); done
+if [ -f "$out/transport.csv" ] && [ "$(wc -l <"$out/transport.csv")" -gt 1 ]; then
+	expected+=(transport)
+fi
+bad=()
+for p in "${expected[@]}"; do
+	is_png "$out/plots/$p.png" || bad+=("$p.png")
+	is_xml "$out/plots/$p.svg" || bad+=("$p.svg")
+done
+check "plots: ${#expected[@]} expected, missing or invalid: ${bad[*]:-none}" eq "${#bad[@]}" 0
+check "plots of per-round series and box plots exist" eq "$(($(find "$out/plots" -name 'series-*.png' | wc -l) > 0 && $(find "$out/plots" -name 'box-*.svg' | wc -l) > 0))" 1
+
+check "report.md has the Performance Summary" contains "$out/report.md" "## Performance Summary"
+check "report.md has the Warnings section" contains "$out/report.md" "## Warnings"
+check "report.html is a whole page" contains "$out/report.html" "</html>"
+check "report.html embeds its plots" contains "$out/report.html" 'src="data:image/png;base64,'
+check "report.html loads nothing from elsewhere" \
+	lacks "$out/report.html" '(src|href)="(https?:|//|file:)|<link |<script|@import|url\('
+check "report.html has no relative image links" \
+	lacks "$out/report.html" 'src="[^d"]'
+
+# ---- baselines -----------------------------------------------------------------
+
+check "--save-baseline copied the run to RESULTS/baselines/t1" \
+	cmp -s "$out/rounds.csv" "$res/baselines/t1/rounds.csv"
+check "the saved baseline has its report" nonempty "$res/baselines/t1/report.html"
+rc=0
+timeout 30 "$script" -o "$res" --save-baseline t1 >"$tmp/dup.out" 2>&1 || rc=$?
+check "--save-baseline with an existing NAME exits 2 (got $rc)" eq "$rc" 2
+check "... before running (no new results directory)" eq "$(count_runs "$res")" 1
+
+rc=0
+timeout "$limit" "$script" -c deferred_heavy -n 3 -w 1 -o "$res" -b t1 \
+	>"$tmp/cmp.out" 2>&1 || rc=$?
+check "-b t1 (a saved baseline by name) runs (got $rc)" eq "$rc" 0
+cmp_dir=$(runs "$res" | grep -vxF "$out" | head -n 1)
+check "... comparison.csv has the saved-baseline rows" \
+	grep -q '^saved,deferred_heavy,sched_us,' "${cmp_dir:-/nonexistent}/comparison.csv"
+check "... the report shows them" \
+	contains "${cmp_dir:-/nonexistent}/report.md" "Against the saved baseline"
+[ -z "$cmp_dir" ] || rm -rf "$cmp_dir"
+
+# ---- failures leave nothing --------------------------------------------------------
+
+rc=0
+timeout 60 "$script" -c no_such_scenario -n 1 -w 0 -o "$res" >"$tmp/bad.out" 2>&1 || rc=$?
+cat "$tmp/bad.out"
+check "an unknown scenario fails (got $rc)" eq "$((rc != 0))" 1
+check "... and leaves no results directory" eq "$(count_runs "$res")" 1
+check "... and no temporary directory" no_temp_left "$res"
+
+rc=0
+DFB_DEFERBENCH=$tmp/none timeout 30 "$script" -o "$tmp/nobuild" >"$tmp/nobuild.out" 2>&1 || rc=$?
+check "no build: exit 2 (got $rc)" eq "$rc" 2
+check "no build: says to run scripts/setup" contains "$tmp/nobuild.out" scripts/setup
+check "no build: writes nothing" eq "$(find "$tmp/nobuild" -mindepth 1 2>/dev/null | wc -l)" 0
+
+# A stand-in for `deferbench suite` that replays the real run's files: it
+# records its arguments, then crashes, or reports failed scenarios.
+stub=$tmp/stub-deferbench
+cat >"$stub" <<EOF
+#!/usr/bin/env bash
+printf '%s\n' "\$@" >"$tmp/stub.args"
+while [ \$# -gt 0 ]; do
+	case \$1 in -o) dir=\$2; shift ;; esac
+	shift
+done
+for f in "$out"/*; do
+	case \${f##*/} in plots | report.*) ;; *) cp -R "\$f" "\$dir/" ;; esac
+done
+[ -z "\${STUB_CRASH:-}" ] || kill -SEGV \$\$
+echo "Benchmark complete: 1 passed, \${STUB_RC:-0} failed"
+exit "\${STUB_RC:-0}"
+EOF
+chmod +x "$stub"
+
+rc=0
+STUB_CRASH=1 DFB_DEFERBENCH=$stub timeout 60 "$script" -o "$res" >"$tmp/crash.out" 2>&1 || rc=$?
+check "a crashing suite: exit 3 (got $rc)" eq "$rc" 3
+check "... leaves no results directory" eq "$(count_runs "$res")" 1
+check "... and no temporary directory" no_temp_left "$res"
+
+rc=0
+STUB_RC=1 DFB_DEFERBENCH=$stub timeout 60 "$script" -o "$res" -b t1 \
+	--save-baseline t2 >"$tmp/partial.out" 2>&1 || rc=$?
+check "failed scenarios: exit 1 (got $rc)" eq "$rc" 1
+check "... the results are kept" eq "$(count_runs "$res")" 2
+check "... with a report" contains "$tmp/partial.out" "Report: "
+check "... and no baseline saved" eq "$([ -e "$res/baselines/t2" ] && echo yes || echo no)" no
+check "-b NAME is passed on as RESULTS/baselines/NAME" \
+	grep -qxF -- "$res/baselines/t1" "$tmp/stub.args"
+check "the suite gets -o with a temporary directory next to the final one" \
+	grep -qE "^$res/\\..*\\.tmp-" "$tmp/stub.args"
+
+# Never overwriting: every name of the next seconds is taken, so the run
+# must add -2.
+mkdir -p "$tmp/taken"
+host=$(hostname -s 2>/dev/null || uname -n)
+host=${host//[^A-Za-z0-9_.-]/_}
+short=nogit
+[ "$commit" = nogit ] || short=$(git -C "$srcdir" rev-parse --short HEAD)
+now=$(date +%s)
+for ((t = now; t < now + 30; t++)); do
+	mkdir "$tmp/taken/$(date -d "@$t" +%Y%m%d-%H%M%S)-$host-$short"
+done
+rc=0
+DFB_DEFERBENCH=$stub timeout 60 "$script" -o "$tmp/taken" >"$tmp/taken.out" 2>&1 || rc=$?
+check "an existing name gets -2 (exit $rc)" \
+	eq "$(find "$tmp/taken" -mindepth 1 -maxdepth 1 -name '*-2' -type d | wc -l)" 1
+check "... the existing directories are untouched" \
+	eq "$(find "$tmp/taken" -mindepth 2 -maxdepth 2 ! -path '*-2/*' | wc -l)" 0
+
+finish
