@@ -171,7 +171,7 @@ int dfb_cmd_run(int argc, char **argv)
 		printf("%s %s", s ? "," : "", dfb_strategy_name(strat[s]));
 	printf(" (interleaved)\n  ");
 	for (size_t k = 0; k < dfb_config_nkeys; k++) {
-		char v[64];
+		char v[300]; /* the longest key value (topology) fits */
 		dfb_config_format(dfb_runtime_config(rr.rt[0]), &dfb_config_keys[k], v, sizeof(v));
 		printf("%s=%s%s", dfb_config_keys[k].name, v, k + 1 < dfb_config_nkeys ? " " : "\n");
 	}

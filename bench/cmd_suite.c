@@ -62,7 +62,7 @@ static void suite_usage(FILE *f)
 		"                          results/baselines/NAME\n"
 		"  -S, --set KEY=VALUE     override a scenario key in every scenario (repeatable)\n"
 		"      --quick             a short suite: %zu scenarios, %d rounds, %d warm-up\n"
-		"  -v, --verbose           per-round tables and counters (default: aggregates)\n"
+		"  -v, --verbose           also every counter and the scenario's keys\n"
 		"  -h, --help              this text\n\n"
 		"A scenario file's rounds, warmup and strategies keys are not used: the suite's\n"
 		"options apply to every scenario.  Progress goes to stderr when it is a terminal.\n\n"
@@ -520,7 +520,7 @@ static bool run_scenario(struct suite *su, const struct dfb_scenario *sc, bool v
 	}
 	for (size_t s = 0; s < su->nstrat; s++) {
 		dfb_print_round_table_opt(stdout, sc->name, dfb_strategy_name(su->strat[s]),
-					  dfb_rounds_of(&rr, s), su->rounds, verbose);
+					  dfb_rounds_of(&rr, s), su->rounds, true);
 		if (verbose)
 			dfb_print_counters(stdout, dfb_rounds_of(&rr, s), su->rounds);
 		else
