@@ -82,19 +82,28 @@ static inline void dfb_mailbox_publish(struct dfb_mailbox *mb, uint64_t h,
 	atomic_store_explicit(&c->seq, h + 1, memory_order_release);
 }
 
-/* Producer side, any thread.  Returns false when the ring is full: the
- * caller counts a skipped push (upstream's mpsc_skipped_count), spin-hints
- * and retries.  *cas_retries counts lost claim races. */
-static inline bool dfb_mailbox_try_push(struct dfb_mailbox *mb,
-					const struct dfb_msg_payload *m,
-					uint64_t *cas_retries)
+/* The push; `cached` is a compile-time constant in both callers below, so
+ * each gets only its own path. */
+static inline bool dfb_mailbox_push_impl(struct dfb_mailbox *mb,
+					 const struct dfb_msg_payload *m,
+					 uint64_t *cas_retries, const bool cached)
 {
 	uint64_t h = atomic_load_explicit(&mb->head, memory_order_relaxed);
 	for (;;) {
-		/* acquire: pairs with the consumer's release store of tail, so
-		 * the consumer's copy-out of the cell we are about to reuse
+		/* acquire: pairs with the consumer's release store of tail
+		 * (or, for the cached copy, with the release store of it
+		 * below, which carries that ordering forward), so the
+		 * consumer's copy-out of the cell we are about to reuse
 		 * happens before our payload stores into it. */
-		uint64_t t = atomic_load_explicit(&mb->tail, memory_order_acquire);
+		uint64_t t = atomic_load_explicit(cached ? &mb->tail_cache : &mb->tail,
+						  memory_order_acquire);
+		if (cached && h - t >= mb->capacity) {
+			/* acquire: as above, from the consumer's own tail. */
+			t = atomic_load_explicit(&mb->tail, memory_order_acquire);
+			/* release: hands that ordering on to the producers
+			 * that acquire the copy. */
+			atomic_store_explicit(&mb->tail_cache, t, memory_order_release);
+		}
 		if (h - t >= mb->capacity) {
 			/* A head older than the tail just read (other producers
 			 * and the consumer moved on meanwhile) underflows and
@@ -108,7 +117,7 @@ static inline bool dfb_mailbox_try_push(struct dfb_mailbox *mb,
 			return false;
 		}
 		/* relaxed: the claim orders nothing by itself; publication is
-		 * the seq store below. */
+		 * the seq store in dfb_mailbox_publish. */
 		if (atomic_compare_exchange_weak_explicit(&mb->head, &h, h + 1,
 							  memory_order_relaxed,
 							  memory_order_relaxed))
@@ -117,6 +126,17 @@ static inline bool dfb_mailbox_try_push(struct dfb_mailbox *mb,
 	}
 	dfb_mailbox_publish(mb, h, m);
 	return true;
+}
+
+/* Producer side, any thread: upstream's push, which reads the consumer's
+ * tail on every call.  Returns false when the ring is full: the caller
+ * counts a skipped push (upstream's mpsc_skipped_count), spin-hints and
+ * retries.  *cas_retries counts lost claim races. */
+static inline bool dfb_mailbox_try_push(struct dfb_mailbox *mb,
+					const struct dfb_msg_payload *m,
+					uint64_t *cas_retries)
+{
+	return dfb_mailbox_push_impl(mb, m, cas_retries, false);
 }
 
 /* The cached_tail deviation of dfb_mailbox_try_push (same contract): the
@@ -128,34 +148,7 @@ static inline bool dfb_mailbox_try_push_cached(struct dfb_mailbox *mb,
 					       const struct dfb_msg_payload *m,
 					       uint64_t *cas_retries)
 {
-	uint64_t h = atomic_load_explicit(&mb->head, memory_order_relaxed);
-	for (;;) {
-		/* acquire: pairs with the release below, which carries the
-		 * consumer's copy-out forward from its tail store. */
-		uint64_t t = atomic_load_explicit(&mb->tail_cache, memory_order_acquire);
-		if (h - t >= mb->capacity) {
-			/* acquire: as in dfb_mailbox_try_push. */
-			t = atomic_load_explicit(&mb->tail, memory_order_acquire);
-			/* release: hands that ordering on to the producers
-			 * that acquire the copy. */
-			atomic_store_explicit(&mb->tail_cache, t, memory_order_release);
-			if (h - t >= mb->capacity) {
-				if ((int64_t)(h - t) < 0 && mb->refresh_stale_head) {
-					h = atomic_load_explicit(&mb->head, memory_order_relaxed);
-					continue;
-				}
-				return false;
-			}
-		}
-		/* relaxed: as in dfb_mailbox_try_push. */
-		if (atomic_compare_exchange_weak_explicit(&mb->head, &h, h + 1,
-							  memory_order_relaxed,
-							  memory_order_relaxed))
-			break;
-		++*cas_retries;
-	}
-	dfb_mailbox_publish(mb, h, m);
-	return true;
+	return dfb_mailbox_push_impl(mb, m, cas_retries, true);
 }
 
 /* Consumer side, one thread at a time.  Copies the next message in claim
