@@ -17,3 +17,11 @@ int dfb_usage_error(const char *fmt, ...)
 	fputc('\n', stderr);
 	return DFB_EXIT_USAGE;
 }
+
+int dfb_sets_add(struct dfb_sets *s, const char *kv)
+{
+	if (s->n == DFB_MAX_SETS)
+		return dfb_usage_error("at most %d --set options", DFB_MAX_SETS);
+	s->kv[s->n++] = kv;
+	return 0;
+}

@@ -20,6 +20,15 @@ extern const char *dfb_argv0;
 /* Prints "deferbench: <msg>" to stderr and returns DFB_EXIT_USAGE. */
 int dfb_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The -S/--set values a command collects, in order. */
+#define DFB_MAX_SETS 64
+struct dfb_sets {
+	const char *kv[DFB_MAX_SETS];
+	size_t n;
+};
+/* Appends one -S value; DFB_EXIT_USAGE (with the message) when full. */
+int dfb_sets_add(struct dfb_sets *s, const char *kv);
+
 /* Option values shared by run and suite (cmd_run.c): an integer in
  * [lo, 1000000], and a comma list of at most 8 strategies.  Return 0, or
  * DFB_EXIT_USAGE after printing the error. */

@@ -90,8 +90,7 @@ int dfb_cmd_run(int argc, char **argv)
 	size_t nstrat = dfb_nstrategies;
 	unsigned long rounds = 10, warmup = 2;
 	bool strat_given = false, rounds_given = false, warmup_given = false;
-	const char *sets[64];
-	size_t nsets = 0;
+	struct dfb_sets sets = {.n = 0};
 	bool quiet = false;
 	int o, rc;
 
@@ -116,9 +115,8 @@ int dfb_cmd_run(int argc, char **argv)
 			warmup_given = true;
 			break;
 		case 'S':
-			if (nsets == 64)
-				return dfb_usage_error("at most 64 --set options");
-			sets[nsets++] = optarg;
+			if ((rc = dfb_sets_add(&sets, optarg)))
+				return rc;
 			break;
 		case 'q':
 			quiet = true;
@@ -139,7 +137,7 @@ int dfb_cmd_run(int argc, char **argv)
 	 * error is printed there.  The file's rounds/warmup/strategies are the
 	 * defaults the options override. */
 	struct dfb_scenario sc;
-	rc = dfb_scenario_load(argv[optind], sets, nsets, &sc);
+	rc = dfb_scenario_load(argv[optind], sets.kv, sets.n, &sc);
 	dfb_scenario_free(&sc);
 	if (rc)
 		return rc;

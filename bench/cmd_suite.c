@@ -31,7 +31,6 @@
 /* A strategy whose Sched CV exceeds this is flagged noisy in meta.txt. */
 #define NOISY_CV 0.10
 #define MAX_SCENARIOS 256
-#define MAX_SETS 64
 
 /* Exit status when the results could not be written. */
 #define EXIT_WRITE 3
@@ -583,8 +582,7 @@ int dfb_cmd_suite(int argc, char **argv)
 	struct suite su = {.argc = argc, .argv = argv};
 	bool rounds_given = false, warmup_given = false, quick = false, verbose = false;
 	const char *scen_list = NULL, *outdir = NULL, *baseline_arg = NULL;
-	const char *sets[MAX_SETS];
-	size_t nsets = 0;
+	struct dfb_sets sets = {.n = 0};
 	int o, rc;
 
 	su.nstrat = dfb_nstrategies < DFB_MAX_STRATEGIES ? dfb_nstrategies : DFB_MAX_STRATEGIES;
@@ -617,9 +615,8 @@ int dfb_cmd_suite(int argc, char **argv)
 			outdir = optarg;
 			break;
 		case 'S':
-			if (nsets == MAX_SETS)
-				return dfb_usage_error("at most %d --set options", MAX_SETS);
-			sets[nsets++] = optarg;
+			if ((rc = dfb_sets_add(&sets, optarg)))
+				return rc;
 			break;
 		case OPT_QUICK:
 			quick = true;
@@ -692,7 +689,7 @@ int dfb_cmd_suite(int argc, char **argv)
 	struct dfb_topo *topo = NULL;
 	char baseline_path[4096];
 	for (size_t i = 0; i < nargs; i++) {
-		rc = dfb_scenario_load(args[i], sets, nsets, &scen[i]);
+		rc = dfb_scenario_load(args[i], sets.kv, sets.n, &scen[i]);
 		dfb_scenario_free(&scen[i]);
 		if (rc) {
 			exit_code = DFB_EXIT_USAGE;

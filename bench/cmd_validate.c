@@ -55,10 +55,9 @@ int dfb_cmd_validate(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *sets[64];
-	size_t nsets = 0;
+	struct dfb_sets sets = {.n = 0};
 	bool builtin = false;
-	int o, bad = 0;
+	int o, rc, bad = 0;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "bS:h", opts, NULL)) != -1) {
@@ -67,9 +66,8 @@ int dfb_cmd_validate(int argc, char **argv)
 			builtin = true;
 			break;
 		case 'S':
-			if (nsets == 64)
-				return dfb_usage_error("at most 64 --set options");
-			sets[nsets++] = optarg;
+			if ((rc = dfb_sets_add(&sets, optarg)))
+				return rc;
 			break;
 		case 'h':
 			validate_usage(stdout);
@@ -87,8 +85,8 @@ int dfb_cmd_validate(int argc, char **argv)
 	size_t n = builtin ? dfb_nbuiltin_scenarios : (size_t)(argc - optind);
 	for (size_t i = 0; i < n; i++) {
 		struct dfb_scenario s;
-		int rc = builtin ? dfb_builtin_parse(&s, &dfb_builtin_scenarios[i], sets, nsets)
-				 : dfb_scenario_load(argv[optind + (int)i], sets, nsets, &s);
+		rc = builtin ? dfb_builtin_parse(&s, &dfb_builtin_scenarios[i], sets.kv, sets.n)
+				 : dfb_scenario_load(argv[optind + (int)i], sets.kv, sets.n, &s);
 		if (builtin && rc)
 			dfb_scenario_print_errors(&s, stderr);
 		if (rc)
