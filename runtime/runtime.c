@@ -325,8 +325,14 @@ static void hang_dump(struct dfb_runtime *rt, const int *phases, const uint64_t 
 				DUMP("    condition %u: counter %u, expects >= %u%s\n", k,
 				     atomic_load((_Atomic uint32_t *)(uintptr_t)c->addr),
 				     c->expected_value, c->done ? " (done)" : "");
+			else if (c->completion_type == DFB_CT_VIRTUAL && c->addr == UINT64_MAX)
+				DUMP("    condition %u: virtual engine, never completes (dropped)%s\n", k,
+				     c->done ? " (done)" : "");
+			else if (c->completion_type == DFB_CT_VIRTUAL)
+				DUMP("    condition %u: virtual engine, due %+.1f us from the hang%s\n", k,
+				     ((double)c->addr - (double)now) / 1e3, c->done ? " (done)" : "");
 			else
-				DUMP("    condition %u: type %u%s\n", k, c->completion_type,
+				DUMP("    condition %u: completion type %u%s\n", k, c->completion_type,
 				     c->done ? " (done)" : "");
 		}
 	}
