@@ -768,16 +768,10 @@ int dfb_cmd_suite(int argc, char **argv)
 			dfb_cmp_print(stdout, &saved, "saved", title, "saved run", "this run");
 			for (size_t i = 0; i < saved.n; i++) {
 				/* Append to the suite's set (for comparison.csv). */
-				struct dfb_cmp_row *p = su.cmp.n < su.cmp.cap ? su.cmp.rows : NULL;
-				if (!p) {
-					size_t cap = su.cmp.cap ? 2 * su.cmp.cap : 32;
-					p = realloc(su.cmp.rows, cap * sizeof(*p));
-					if (!p)
-						break;
-					su.cmp.rows = p;
-					su.cmp.cap = cap;
-				}
-				su.cmp.rows[su.cmp.n++] = saved.rows[i];
+				struct dfb_cmp_row *p = dfb_cmp_add_row(&su.cmp);
+				if (!p)
+					break;
+				*p = saved.rows[i];
 			}
 		} else {
 			printf("\n%s:\nno scenario and strategy in common with this run\n", title);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 #include "compare.h"
 #include "stats.h"
 
@@ -97,16 +99,10 @@ enum dfb_metric dfb_cmp_deciding_metric(bool transport)
 	return transport ? DFB_METRIC_THROUGHPUT : DFB_METRIC_SCHED;
 }
 
-static struct dfb_cmp_row *add_row(struct dfb_cmp_set *set)
+struct dfb_cmp_row *dfb_cmp_add_row(struct dfb_cmp_set *set)
 {
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? 2 * set->cap : 32;
-		struct dfb_cmp_row *p = realloc(set->rows, cap * sizeof(*p));
-		if (!p)
-			return NULL;
-		set->rows = p;
-		set->cap = cap;
-	}
+	if (dfb_grow(&set->rows, &set->cap, set->n + 1, sizeof(*set->rows), 32))
+		return NULL;
 	struct dfb_cmp_row *r = &set->rows[set->n++];
 	memset(r, 0, sizeof(*r));
 	return r;
@@ -125,7 +121,7 @@ static int compare_pair(struct dfb_cmp_set *set, const char *kind, const char *s
 	if (!xb || !xc)
 		goto out;
 	for (size_t k = 0; k < nm; k++) {
-		struct dfb_cmp_row *r = add_row(set);
+		struct dfb_cmp_row *r = dfb_cmp_add_row(set);
 		if (!r)
 			goto out;
 		snprintf(r->kind, sizeof(r->kind), "%s", kind);

@@ -89,6 +89,8 @@ int dfb_compare_within(struct dfb_cmp_set *set, const struct dfb_scen_result *sc
 long dfb_compare_saved(struct dfb_cmp_set *set, const struct dfb_results *old_run,
 		       const struct dfb_results *new_run);
 void dfb_cmp_set_free(struct dfb_cmp_set *set);
+/* Appends a zeroed row; NULL when out of memory. */
+struct dfb_cmp_row *dfb_cmp_add_row(struct dfb_cmp_set *set);
 
 /* Overall count for the rows of `kind` and the pair (baseline, candidate):
  * scenarios compared, improved, regressed (by the deciding metric). */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "grow.h"
 #include "results.h"
 #include "topology.h"
 
@@ -50,14 +51,8 @@ void dfb_round_row_from(struct dfb_round_row *row, const struct dfb_round_result
 
 struct dfb_scen_result *dfb_results_add(struct dfb_results *res, const char *name)
 {
-	if (res->nscen == res->cap) {
-		size_t cap = res->cap ? 2 * res->cap : 8;
-		struct dfb_scen_result *p = realloc(res->scen, cap * sizeof(*p));
-		if (!p)
-			return NULL;
-		res->scen = p;
-		res->cap = cap;
-	}
+	if (dfb_grow(&res->scen, &res->cap, res->nscen + 1, sizeof(*res->scen), 8))
+		return NULL;
 	struct dfb_scen_result *sc = &res->scen[res->nscen++];
 	memset(sc, 0, sizeof(*sc));
 	snprintf(sc->name, sizeof(sc->name), "%s", name);
@@ -66,18 +61,7 @@ struct dfb_scen_result *dfb_results_add(struct dfb_results *res, const char *nam
 
 static int strat_reserve(struct dfb_strat_result *st, size_t n)
 {
-	if (n <= st->cap)
-		return 0;
-	size_t cap = st->cap ? st->cap : 16;
-	while (cap < n)
-		cap *= 2;
-	struct dfb_round_row *p = realloc(st->rows, cap * sizeof(*p));
-	if (!p)
-		return -1;
-	memset(p + st->cap, 0, (cap - st->cap) * sizeof(*p));
-	st->rows = p;
-	st->cap = cap;
-	return 0;
+	return dfb_grow(&st->rows, &st->cap, n, sizeof(*st->rows), 16);
 }
 
 struct dfb_strat_result *dfb_scen_add_strategy(struct dfb_scen_result *sc, const char *name,
