@@ -420,11 +420,18 @@ int dfb_scenario_parse(struct dfb_scenario *s, const char *source, const char *t
 	size_t n = split_lines(s, copy, ent, maxent);
 
 	const long kshape = key_index("shape"), kvariant = key_index("variant");
+	const long kplatform = key_index("platform");
 	char msg[512];
 	bool shape_ok = false;
 
-	/* Steps 2 and 3 (scenario.h): variant, then shape and its defaults.
-	 * An override's errors are reported once, in step 5. */
+	/* Steps 2 to 4 (scenario.h): the platform preset, the variant, then
+	 * the shape and its defaults.  An override's errors are reported
+	 * once, in step 6. */
+	for (size_t i = 0; i < n; i++)
+		if ((long)ent[i].key == kplatform)
+			apply_config(s, &ent[i]);
+	for (size_t i = 0; i < nsets; i++)
+		apply_set(&s->config, sets[i], "platform", msg, sizeof(msg));
 	for (size_t i = 0; i < n; i++)
 		if ((long)ent[i].key == kvariant)
 			apply_config(s, &ent[i]);
@@ -441,9 +448,10 @@ int dfb_scenario_parse(struct dfb_scenario *s, const char *source, const char *t
 	if (shape_ok && dfb_shapes[s->config.shape]->defaults)
 		dfb_shapes[s->config.shape]->defaults(&s->config);
 
-	/* Step 4: the file's other keys, in file order. */
+	/* Step 5: the file's other keys, in file order. */
 	for (size_t i = 0; i < n; i++) {
-		if ((long)ent[i].key == kshape || (long)ent[i].key == kvariant)
+		if ((long)ent[i].key == kshape || (long)ent[i].key == kvariant ||
+		    (long)ent[i].key == kplatform)
 			continue;
 		if (ent[i].key >= dfb_config_nkeys)
 			apply_harness(s, &ent[i]);
@@ -455,13 +463,24 @@ int dfb_scenario_parse(struct dfb_scenario *s, const char *source, const char *t
 	free(ent);
 	free(copy);
 
-	/* Step 5: overrides.  A key an override set no longer comes from the
-	 * file: its line becomes 0. */
+	/* Step 6: overrides.  A key an override set no longer comes from the
+	 * file: its line becomes 0.  (platform was applied in step 2: its
+	 * preset only sets defaults, which the file's keys still override.) */
 	for (size_t i = 0; i < nsets; i++) {
 		char name[64];
 		const char *eq = strchr(sets[i], '=');
 		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - sets[i]) : 0, sets[i]);
 		long hk = key_index(name);
+		if (hk == kplatform && hk >= 0) {
+			/* Applied in step 2, under the file's keys; only its
+			 * errors are reported here. */
+			struct dfb_config scratch = s->config;
+			if (apply_set(&scratch, sets[i], NULL, msg, sizeof(msg)) == -1)
+				add_set_error(s, sets[i], msg);
+			else
+				s->lines[hk] = 0;
+			continue;
+		}
 		if (hk >= (long)dfb_config_nkeys) {
 			add_set_error(s, sets[i],
 				      "a harness key is set in the file (or with run's -n, -w, -s)");
@@ -480,7 +499,7 @@ int dfb_scenario_parse(struct dfb_scenario *s, const char *source, const char *t
 	if (dfb_placement_parse(s->config.placement, &kind, msg, sizeof(msg)))
 		add_error(s, s->lines[key_index("placement")], "%s", msg);
 
-	/* Step 6: cross-key checks, on a configuration without earlier errors. */
+	/* Step 7: cross-key checks, on a configuration without earlier errors. */
 	if (!s->nerrors && dfb_config_check(&s->config, msg, sizeof(msg))) {
 		long k = message_key(msg);
 		add_error(s, k >= 0 ? s->lines[k] : 0, "%s", msg);

@@ -4,13 +4,14 @@
  * key and every message are documented in scenarios/README.md.
  *
  * Order in which a scenario's configuration is built:
- *   1. dfb_config_defaults();
- *   2. `variant` (the file's, then a --set one), since shape defaults read it;
- *   3. the shape's defaults (`shape`: the file's, then a --set one), so the
+ *   1. dfb_config_defaults() (the a2a3 platform preset);
+ *   2. `platform` (the file's, then a --set one): its preset;
+ *   3. `variant` (the file's, then a --set one), since shape defaults read it;
+ *   4. the shape's defaults (`shape`: the file's, then a --set one), so the
  *      shape applies first wherever its line stands in the file;
- *   4. the file's other keys, in file order;
- *   5. the --set overrides, in order;
- *   6. dfb_config_check() (only when 1-5 found no error).
+ *   5. the file's other keys, in file order;
+ *   6. the other --set overrides, in order;
+ *   7. dfb_config_check() (only when 1-6 found no error).
  *
  * Every error is collected, not only the first, as the full line a user
  * reads: "FILE:LINE: message" (a missing required key is reported on line

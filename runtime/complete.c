@@ -1,12 +1,13 @@
 /* Mixed-task completion, readiness and release (DESIGN.md §2 "Tasks,
- * slots, dependencies"). */
+ * slots, dependencies"; upstream pto_scheduler.h on_mixed_task_complete,
+ * release_fanin_and_check_ready, on_task_release). */
 #include "dfb_internal.h"
 
 static void fanout_lock(struct dfb_runtime *rt, struct dfb_slot *slot)
 {
 	int expected = 0;
-	/* acquire: the orchestrator's appends (and the consumer slots they
-	 * name) happen before our walk of the list. */
+	/* acquire: thread 0's appends (and the consumer slots they name)
+	 * happen before our walk of the list. */
 	while (!atomic_compare_exchange_weak_explicit(&slot->fanout_lock, &expected, 1,
 						      memory_order_acquire,
 						      memory_order_relaxed)) {
@@ -23,16 +24,14 @@ static void fanout_unlock(struct dfb_slot *slot)
 
 void dfb_make_ready(struct dfb_runtime *rt, struct dfb_sched *s, struct dfb_slot *slot)
 {
-	if (s && slot->mask && s->nlocal < rt->cfg.local_ready) {
-		s->local[s->nlocal++] = slot;
-		return;
+	enum dfb_shape_q q = dfb_shape_of(slot->mask);
+	if (q != DFB_Q_DUMMY && s) {
+		struct dfb_local *l = &s->local[q];
+		if (l->n < l->cap) {
+			l->slots[l->n++] = slot;
+			return;
+		}
 	}
-	enum dfb_shape_q q = slot->mask == 0                ? DFB_Q_DUMMY
-			     : slot->mask == 1              ? DFB_Q_AIC
-			     : (slot->mask & 1) == 0 &&
-					__builtin_popcount(slot->mask) == 1
-					    ? DFB_Q_AIV
-					    : DFB_Q_MIX;
 	dfb_ready_push(rt, q, slot);
 }
 
@@ -66,7 +65,7 @@ void dfb_complete_task(struct dfb_sched *s, struct dfb_slot *slot)
 		verify_completion(rt, s, slot);
 
 	/* on_mixed_task_complete: mark COMPLETED and take the fanout list
-	 * under the fanout lock, so the orchestrator either appended a
+	 * under the fanout lock, so thread 0's wiring either appended a
 	 * consumer before we read the list or sees COMPLETED afterwards. */
 	fanout_lock(rt, slot);
 	atomic_store_explicit(&slot->state, DFB_SLOT_COMPLETED, memory_order_relaxed);
@@ -75,16 +74,24 @@ void dfb_complete_task(struct dfb_sched *s, struct dfb_slot *slot)
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct dfb_slot *c = &rt->slots[slot->fanout[i]];
+		/* Read before our increment: afterwards the consumer may be
+		 * made ready by another producer, run, and its slot be reused
+		 * (upstream reads it after; see docs/MODEL.md).  The wiring
+		 * wrote it before appending the consumer to our list. */
+		uint32_t need = c->fanin_count;
 		/* acq_rel: the last producer to arrive sees every earlier
 		 * producer's effects before making the consumer ready. */
 		uint32_t r = atomic_fetch_add_explicit(&c->fanin_refcount, 1,
 						       memory_order_acq_rel) + 1;
-		if (r == c->fanin_count)
+		if (r == need)
 			dfb_make_ready(rt, s, c);
 	}
-	atomic_fetch_add_explicit(&s->progress, 1, memory_order_relaxed);
+	dfb_progress(s);
+}
 
-	if (s->nbatch == rt->cfg.release_batch)
+void dfb_release_push(struct dfb_sched *s, struct dfb_slot *slot)
+{
+	if (s->nbatch >= s->rt->cfg.release_batch)
 		dfb_release_batch(s);
 	s->batch[s->nbatch++] = slot;
 }
@@ -114,7 +121,6 @@ static void on_task_release(struct dfb_runtime *rt, struct dfb_slot *slot)
 
 void dfb_release_batch(struct dfb_sched *s)
 {
-	for (uint32_t i = 0; i < s->nbatch; i++)
-		on_task_release(s->rt, s->batch[i]);
-	s->nbatch = 0;
+	while (s->nbatch > 0)
+		on_task_release(s->rt, s->batch[--s->nbatch]);
 }

@@ -11,7 +11,8 @@
 static const char *const engine_names[] = {"thread", "virtual", "auto", NULL};
 static const char *const spin_names[] = {"none", "pause", "yield", NULL};
 static const char *const fault_names[] = {"none", "slab_error", "invalid_condition",
-					  "drop_completion", NULL};
+					  "drop_completion", "fin_race", NULL};
+static const char *const platform_names[] = {"a2a3", "a5", NULL};
 
 #define U64(key, lo, hi, text) \
 	{#key, DFB_KEY_U64, offsetof(struct dfb_config, key), lo, hi, NULL, text}
@@ -37,7 +38,7 @@ const struct dfb_key dfb_config_keys[] = {
 	U64(producers, 1, 1024, "shape transport: producer threads pushing to the one consumer"),
 	U64(aic_cores, 0, 4096, "simulated cube (AIC) cores, one per cluster"),
 	U64(aiv_cores, 0, 8192, "simulated vector (AIV) cores, two per cluster"),
-	U64(window, 2, 1 << 24, "task ring slots (power of two)"),
+	U64(window, 2, 1 << 24, "task ring slots per ring (power of two; upstream 16384)"),
 	U64(mailbox_capacity, 2, 1 << 24, "MPSC mailbox cells (power of two; upstream 4096)"),
 	U64(mailbox_refresh_head, 0, 1, "deviation: re-read a stale head instead of a spurious full (upstream: 0)"),
 	U64(mailbox_full_drain, 0, 1, "deviation: a producer facing a full mailbox drains it if it gets the lock (upstream: 0, can hang)"),
@@ -50,13 +51,20 @@ const struct dfb_key dfb_config_keys[] = {
 	U64(dual_slot, 0, 1, "preload a pending subtask while one runs (upstream dual-slot dispatch)"),
 	U64(scope_tasks, 1, 1 << 24, "tasks per scope; a scope's tasks stay alive until it ends"),
 	U64(chains, 1, 1 << 20, "parallel dependency chains in deferred_heavy (bounds the tasks in flight)"),
-	U64(rings, 1, 3, "task rings, one per scope depth (nested scopes need more than 1)"),
+	U64(rings, 1, 4, "task rings, one per scope depth (upstream 4)"),
 	U64(variant, 1, 3, "case of a shape that has several (upstream Case1, Case2, ...)"),
 	U64(release_batch, 1, 1 << 16, "completed slots batched per thread before release (upstream 256)"),
-	U64(local_ready, 0, 1024, "per-thread local ready buffer slots"),
+	U64(local_ready, 0, 1024, "per-thread local ready buffer slots for each shape (AIC, AIV, MIX; upstream 64)"),
 	U64(max_fanin, 1, 8, "producers per task"),
 	U64(max_fanout, 1, 1 << 16, "consumers per task"),
 	U64(measure_latency, 0, 1, "time the registration path of every FIN (two clock reads per FIN)"),
+	ENUM(platform, platform_names, "upstream platform preset: a2a3 (24 clusters, 3 schedulers, window 16384, 4 rings) or a5 (36 clusters, 6 schedulers); sets the defaults of those keys, which still override it"),
+	U64(orch_to_sched, 0, 1, "the orchestrator thread joins the schedulers once its graph is submitted, the clusters reassigned over all threads (upstream: 0)"),
+	U64(spinlock_register_first, 0, 1, "deviation: the spinlock FIN registers before its on_subtask_complete, as the mailbox pushes (upstream: 0)"),
+	U64(spinlock_release_in_place, 0, 1, "deviation: the spinlock's poll_and_complete releases a full release batch in place, the fix the merge made (upstream 293e88a32: 0, fails with ASYNC_WAIT_OVERFLOW)"),
+	U64(waitlist_ttas, 0, 1, "deviation: the wait-list try-lock loads before its CAS (upstream: 0, one strong CAS)"),
+	U64(waitlist_compact, 0, 1, "deviation: 40-byte wait entries with pooled conditions, removal by header swap (upstream: 0, 2.6 KB entries copied)"),
+	U64(waitlist_padded, 0, 1, "deviation: wait-list busy and count on lines of their own, skipped pushes counted per thread (upstream: 0)"),
 	U64(verify, 0, 1, "check exactly-once completion and producer order of every task (stress mode)"),
 	ENUM(fault, fault_names, "fault injection for error-path tests"),
 	U64(fault_task, 0, 4e9, "submission index of the task the fault hits"),
@@ -64,6 +72,20 @@ const struct dfb_key dfb_config_keys[] = {
 	STR(topology, "topology to plan on: empty (this machine), hwloc synthetic text, or an XML file"),
 };
 const size_t dfb_config_nkeys = sizeof(dfb_config_keys) / sizeof(dfb_config_keys[0]);
+
+/* What a platform preset sets: upstream's platform_config.h and
+ * pto_runtime2_types.h (a2a3: PLATFORM_MAX_BLOCKDIM 24, 4 AICPU threads;
+ * a5: 36, 7; both PTO2_TASK_WINDOW_SIZE 16384, PTO2_MAX_RING_DEPTH 4). */
+void dfb_platform_apply(struct dfb_config *c, enum dfb_platform p)
+{
+	uint64_t clusters = p == DFB_PLATFORM_A5 ? 36 : 24;
+	c->platform = p;
+	c->aic_cores = clusters;
+	c->aiv_cores = 2 * clusters;
+	c->sched_threads = p == DFB_PLATFORM_A5 ? 6 : 3; /* AICPU threads - 1 */
+	c->window = 16384;
+	c->rings = 4;
+}
 
 void dfb_config_defaults(struct dfb_config *c)
 {
@@ -76,13 +98,7 @@ void dfb_config_defaults(struct dfb_config *c)
 	c->conditions_per_task = 1;
 	c->engine = DFB_ENGINE_AUTO;
 	c->engine_latency_us = 10;
-	/* a2a3: 4 AICPU threads = 3 schedulers + the orchestrator;
-	 * 24 clusters of 1 AIC + 2 AIV. */
-	c->sched_threads = 3;
 	c->producers = 1;
-	c->aic_cores = 24;
-	c->aiv_cores = 48;
-	c->window = 4096;
 	c->mailbox_capacity = 4096;
 	c->max_async_waits = 64;
 	c->max_conditions_per_task = 64;
@@ -93,9 +109,8 @@ void dfb_config_defaults(struct dfb_config *c)
 	c->scope_tasks = 64;
 	c->variant = 1;
 	c->chains = 32;
-	c->rings = 1;
 	c->release_batch = 256;
-	c->local_ready = 8;
+	c->local_ready = 64;
 	c->max_fanin = 8;
 	c->max_fanout = 32;
 	c->measure_latency = 1;
@@ -104,6 +119,9 @@ void dfb_config_defaults(struct dfb_config *c)
 	c->fault_task = 0;
 	snprintf(c->placement, sizeof(c->placement), "none");
 	c->topology[0] = 0;
+	/* a2a3: 4 AICPU threads = 3 schedulers + the orchestrator; 24
+	 * clusters of 1 AIC + 2 AIV; window 16384, 4 rings. */
+	dfb_platform_apply(c, DFB_PLATFORM_A2A3);
 }
 
 const struct dfb_key *dfb_config_key(const char *name)
@@ -196,6 +214,8 @@ int dfb_config_set(struct dfb_config *c, const struct dfb_key *k, const char *va
 		for (uint64_t i = 0; k->names[i]; i++)
 			if (strcmp(k->names[i], value) == 0) {
 				*(uint64_t *)field = i;
+				if (k->offset == offsetof(struct dfb_config, platform))
+					dfb_platform_apply(c, (enum dfb_platform)i);
 				return 0;
 			}
 		{
@@ -278,6 +298,12 @@ int dfb_config_check(const struct dfb_config *c, char *msg, size_t msglen)
 			 "scope_tasks = %llu exceeds window = %llu: a scope holds its slots "
 			 "until it ends, so the ring would deadlock",
 			 (unsigned long long)c->scope_tasks, (unsigned long long)c->window);
+		return -1;
+	}
+	if (c->fault == DFB_FAULT_FIN_RACE && c->sched_threads < 2) {
+		snprintf(msg, msglen,
+			 "fault = fin_race needs sched_threads >= 2: the race is between sibling "
+			 "FINs on different scheduler threads");
 		return -1;
 	}
 	if (c->shape >= dfb_nshapes) {

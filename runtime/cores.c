@@ -33,11 +33,19 @@ void dfb_core_start(struct dfb_sched *s, struct dfb_core *core, struct dfb_subta
 	uint32_t S = slot->total_required_subtasks, C = slot->conditions, g = st->index;
 	uint32_t cnt = C / S + (g < C % S);
 	uint32_t off = g * (C / S) + (g < C % S ? g : C % S);
-	bool faulty = rt->cfg.fault != DFB_FAULT_NONE && slot->index == rt->cfg.fault_task && g == 0;
+	bool fault_task = rt->cfg.fault != DFB_FAULT_NONE && slot->index == rt->cfg.fault_task;
+	bool faulty = fault_task && g == 0;
 	uint64_t due = st->deadline_ns + (uint64_t)(rt->cfg.engine_latency_us * 1000.0);
 
+	if (fault_task && rt->cfg.fault == DFB_FAULT_FIN_RACE) {
+		/* Every subtask leaves one condition, so whichever sibling the
+		 * fault stalls has conditions to register late. */
+		cnt = 1;
+		off = g % rt->counters_per_slot;
+		faulty = false;
+	}
 	slab->count = cnt;
-	slab->error_code = faulty && rt->cfg.fault == DFB_FAULT_SLAB_ERROR ? 1 : 0;
+	slab->error_code = faulty && rt->cfg.fault == DFB_FAULT_SLAB_ERROR ? DFB_FAULT_SLAB_CODE : 0;
 	uint32_t n = cnt < rt->max_cond ? cnt : rt->max_cond;
 	for (uint32_t k = 0; k < n; k++) {
 		struct dfb_slab_entry *e = &slab->entries[k];

@@ -19,21 +19,26 @@ extern "C" {
 
 /* ---- errors --------------------------------------------------------- */
 
+/* Each code with its explanation and the status upstream's scheduler
+ * publishes for it (pto_runtime_status.h: 100 SCHEDULER_TIMEOUT, 101
+ * ASYNC_COMPLETION_INVALID, 102 ASYNC_WAIT_OVERFLOW, 103
+ * ASYNC_REGISTRATION_FAILED; a slab error publishes the kernel's own code;
+ * 0: an error of this model's own, which upstream would not report). */
 #define DFB_ERRORS(X)                                                          \
-	X(OK, "no error")                                                      \
-	X(SLAB_ERROR, "a kernel reported an error code in its completion slab") \
-	X(REGISTRATION_FAILED, "more conditions than a task may register")     \
-	X(ASYNC_WAIT_OVERFLOW, "more waiting tasks than the async wait list holds") \
-	X(UNKNOWN_MSG_KIND, "a mailbox message of unknown kind")               \
-	X(COMPLETION_INVALID, "a condition of an invalid completion type")     \
-	X(SCHED_HANG, "no progress within the hang budget")                    \
-	X(FANOUT_OVERFLOW, "a task has more producers or consumers than configured") \
-	X(INVARIANT, "a runtime invariant was violated")                       \
-	X(CONFIG, "invalid configuration")                                     \
-	X(SYSTEM, "a system call failed")
+	X(OK, 0, "no error")                                                   \
+	X(SLAB_ERROR, 0, "a kernel reported an error code in its completion slab") \
+	X(REGISTRATION_FAILED, 103, "a registration upstream refuses (too many conditions, unknown message kind)") \
+	X(ASYNC_WAIT_OVERFLOW, 102, "more waiting tasks than the async wait list holds, or a full release batch") \
+	X(COMPLETION_INVALID, 101, "a condition of an invalid completion type")     \
+	X(SCHED_HANG, 100, "no progress within the hang budget")                    \
+	X(ORPHANED_CONDITIONS, 0, "conditions registered for a task that had already completed") \
+	X(FANOUT_OVERFLOW, 0, "a task has more producers or consumers than configured") \
+	X(INVARIANT, 0, "a runtime invariant was violated")                       \
+	X(CONFIG, 0, "invalid configuration")                                     \
+	X(SYSTEM, 0, "a system call failed")
 
 enum dfb_err {
-#define DFB_X(name, text) DFB_ERR_##name,
+#define DFB_X(name, status, text) DFB_ERR_##name,
 	DFB_ERRORS(DFB_X)
 #undef DFB_X
 	DFB_ERR__COUNT
@@ -43,10 +48,13 @@ enum dfb_err {
 const char *dfb_err_name(enum dfb_err e);
 /* One-line explanation of the code; any thread. */
 const char *dfb_err_text(enum dfb_err e);
+/* Upstream's status for the code (see DFB_ERRORS), 0 when upstream has none. */
+int32_t dfb_err_upstream_status(enum dfb_err e);
 
 /* The first error of a round, with the context a user needs. */
 struct dfb_error {
 	enum dfb_err code;
+	int32_t status;         /* what upstream's sched_error_code would hold, 0 = none */
 	int64_t task_index;     /* submission index of the task, or -1 */
 	uint64_t task_token;    /* (ring << 32) | local id, when task_index >= 0 */
 	int thread;             /* scheduler thread that saw it, -1 otherwise */
@@ -54,7 +62,8 @@ struct dfb_error {
 	char *dump;             /* hang report (thread, core, wait entry state), or NULL */
 };
 
-/* Formats "ERROR_NAME: explanation (task T, thread N): detail" into buf. */
+/* Formats "ERROR_NAME: explanation (task T, thread N): detail [upstream
+ * status S]" into buf. */
 void dfb_error_format(const struct dfb_error *e, char *buf, size_t len);
 
 /* ---- configuration -------------------------------------------------- */
@@ -67,7 +76,17 @@ enum dfb_fault {
 	DFB_FAULT_SLAB_ERROR,        /* fault_task's first subtask reports an error */
 	DFB_FAULT_INVALID_CONDITION, /* ... writes a condition of an unknown type */
 	DFB_FAULT_DROP_COMPLETION,   /* ... its engine never completes: a hang */
+	DFB_FAULT_FIN_RACE,          /* a sibling FIN of fault_task stalls between its
+				      * fetch_add and its registration until the task
+				      * has completed */
 };
+/* The error code the slab_error fault's kernel writes (upstream publishes a
+ * kernel's own code as the round's status). */
+#define DFB_FAULT_SLAB_CODE 1001
+
+/* Upstream platforms (the `platform` key): presets for the core count,
+ * scheduler threads, task window and rings. */
+enum dfb_platform { DFB_PLATFORM_A2A3 = 0, DFB_PLATFORM_A5 = 1 };
 
 /* Every scenario parameter.  The key table in config.c (dfb_config_keys)
  * is the only place that names them: --set, scenario files, help and the
@@ -105,6 +124,13 @@ struct dfb_config {
 	uint64_t max_fanin;
 	uint64_t max_fanout;
 	uint64_t measure_latency;
+	uint64_t platform;           /* enum dfb_platform: sets the keys' defaults */
+	uint64_t orch_to_sched;      /* the orchestrator schedules once it is done */
+	uint64_t spinlock_register_first; /* deviation: register before the fetch_add */
+	uint64_t spinlock_release_in_place; /* deviation: the merge's in-place release in poll */
+	uint64_t waitlist_ttas;      /* deviation: test-and-test-and-set try-lock */
+	uint64_t waitlist_compact;   /* deviation: 40-byte entries, pooled conditions */
+	uint64_t waitlist_padded;    /* deviation: busy/count on own lines, per-thread counters */
 	uint64_t verify;
 	uint64_t fault;              /* enum dfb_fault */
 	uint64_t fault_task;
@@ -128,6 +154,10 @@ extern const size_t dfb_config_nkeys;
 
 /* Upstream defaults (a2a3: 24 clusters, 3 scheduler threads, ...). */
 void dfb_config_defaults(struct dfb_config *c);
+/* Sets the platform key and the keys its preset decides (core counts,
+ * scheduler threads, window, rings).  Setting the `platform` key through
+ * dfb_config_set does this too; keys set afterwards override it. */
+void dfb_platform_apply(struct dfb_config *c, enum dfb_platform p);
 /* Looks a key up by exact name; NULL if none. */
 const struct dfb_key *dfb_config_key(const char *name);
 /* Levenshtein distance of two names (64 for names over 63 characters). */

@@ -43,14 +43,16 @@ static inline uint32_t dfb_fanout_ref(uint64_t v) { return (uint32_t)v; }
  * release; only then is the slot number dereferenced). */
 #define DFB_FANIN_HOLDS_REF (1ull << 63)
 
-/* Nested scopes submit into separate rings, ring = scope depth (upstream:
- * at most 3). */
-#define DFB_MAX_RINGS 3
+/* Nested scopes submit into separate rings, ring = scope depth (upstream
+ * PTO2_MAX_RING_DEPTH 4). */
+#define DFB_MAX_RINGS 4
 
 struct dfb_slot {
 	/* Written by the orchestrator before the slot is published (through
-	 * a ready-queue push or a producer's fanout lock). */
-	DFB_ALIGNED uint64_t token;
+	 * the wiring queue).  The token is atomic (relaxed) because upstream's
+	 * baseline re-reads it after its fetch_add, when the slot may already
+	 * have been reused: see dfb_slot_token. */
+	DFB_ALIGNED _Atomic uint64_t token;
 	uint64_t index;                 /* submission index this round */
 	uint64_t kernel_ns;
 	uint32_t total_required_subtasks;
@@ -74,16 +76,42 @@ struct dfb_slot {
 	_Atomic int state;
 	_Atomic int fanout_lock;
 	_Atomic bool any_subtask_deferred;
+	/* Who closed the task's registration, for ORPHANED_CONDITIONS
+	 * (DFB_CLOSED_*): written where the completion is decided, read by a
+	 * late sibling's registration.  Instrumentation, paid alike by every
+	 * strategy. */
+	_Atomic uint32_t closed;
 };
+
+/* closed = thread + 1 | path << 16. */
+enum dfb_closed_path {
+	DFB_CLOSED_INLINE = 1,     /* the last FIN completed it inline */
+	DFB_CLOSED_CONSUMER = 2,   /* the wait-list holder completed it */
+};
+static inline uint32_t dfb_closed_word(int thread, enum dfb_closed_path path)
+{
+	return (uint32_t)(thread + 1) | (uint32_t)path << 16;
+}
+
+/* The slot's current task token.  relaxed: a hint compared with the token
+ * a FIN captured at dispatch; the slot's other fields are ordered by the
+ * wiring queue and the fanout locks. */
+static inline uint64_t dfb_slot_token(const struct dfb_slot *slot)
+{
+	return atomic_load_explicit(&((struct dfb_slot *)slot)->token, memory_order_relaxed);
+}
 
 /* ---- completion slab and async wait list ---------------------------- */
 
+/* Upstream's DeferredCompletionEntry (24 bytes). */
 struct dfb_slab_entry {
 	uint64_t addr;
 	uint32_t expected_value;
-	uint8_t engine;
-	uint8_t completion_type;
+	uint32_t engine;
+	int32_t completion_type;
+	uint32_t pad;
 };
+_Static_assert(sizeof(struct dfb_slab_entry) == 24, "upstream DeferredCompletionEntry is 24 bytes");
 
 struct dfb_slab {
 	uint32_t count;
@@ -91,47 +119,79 @@ struct dfb_slab {
 	struct dfb_slab_entry *entries;  /* max_conditions_per_task */
 };
 
+/* Upstream's CompletionCondition, field for field (40 bytes): the size of
+ * a wait entry, and so the stride of every token search and the bytes an
+ * entry removal copies, follow from it. */
 struct dfb_cond {
+	uint32_t engine;
+	int32_t completion_type;
+	uint8_t done;                    /* upstream `satisfied` */
+	uint8_t retired;
+	_Atomic uint32_t *counter;       /* counter_addr: COUNTER conditions only */
 	uint64_t addr;
 	uint32_t expected_value;
-	uint8_t engine;
-	uint8_t completion_type;
-	uint8_t done;
 };
+_Static_assert(sizeof(struct dfb_cond) == 40, "upstream CompletionCondition is 40 bytes");
 
+/* A wait entry.  Upstream embeds its 64 conditions (AsyncWaitEntry, about
+ * 2.6 KB); so does this model: `conditions` points just past this header
+ * into the entry's own storage, and entries lie `stride` bytes apart.  With
+ * waitlist_compact (a deviation) the conditions live in a pool instead and
+ * an entry is this header alone. */
 struct dfb_wait_entry {
 	struct dfb_slot *slot;           /* NULL until NORMAL_DONE attaches it */
 	uint64_t task_token;
+	struct dfb_cond *conditions;     /* max_conditions_per_task of them */
 	uint32_t condition_count;
 	int32_t waiting_count;
 	bool normal_done;
-	struct dfb_cond *conditions;     /* max_conditions_per_task */
 };
 
+/* The async wait list.  Its memory is one block laid out as upstream's
+ * AsyncWaitList: the busy word, the entries right behind it (so `busy`
+ * shares a cache line with the first entry), then `count` and the
+ * mailbox's shared skipped-push counter side by side.  waitlist_padded (a
+ * deviation) gives busy and count lines of their own and counts skipped
+ * pushes per thread instead.  Everything in this struct is read-only
+ * after init; what threads write lives in the block. */
 struct dfb_wait_list {
-	DFB_ALIGNED _Atomic int busy;
-	/* Read by every scheduler's loop gate without the lock. */
-	DFB_ALIGNED _Atomic uint32_t count;
-	DFB_ALIGNED uint32_t max_entries;
+	_Atomic int *busy;
+	_Atomic uint32_t *count;         /* read by every scheduler's loop gate */
+	_Atomic uint64_t *skipped;       /* upstream mpsc_skipped_count (shared mode) */
+	uint32_t *peak;                  /* instrumentation: a line of its own */
+	char *entries;
+	size_t stride;
+	uint32_t max_entries;
 	uint32_t max_conditions;
-	uint32_t peak;
-	struct dfb_wait_entry *entries;
-	struct dfb_cond *pool;
+	bool ttas, compact, padded;
+	struct dfb_cond *pool;           /* waitlist_compact only */
+	void *block;
 };
 
-int dfb_wl_init(struct dfb_wait_list *wl, uint32_t max_entries, uint32_t max_conditions);
+/* Options of dfb_wl_init, from the waitlist_* keys. */
+enum { DFB_WL_TTAS = 1, DFB_WL_COMPACT = 2, DFB_WL_PADDED = 4 };
+
+int dfb_wl_init(struct dfb_wait_list *wl, uint32_t max_entries, uint32_t max_conditions,
+		unsigned flags);
 void dfb_wl_fini(struct dfb_wait_list *wl);
 void dfb_wl_reset(struct dfb_wait_list *wl);
+
+static inline struct dfb_wait_entry *dfb_wl_entry(const struct dfb_wait_list *wl, uint32_t i)
+{
+	return (struct dfb_wait_entry *)(void *)(wl->entries + (size_t)i * wl->stride);
+}
 
 static inline bool dfb_wl_try_lock(struct dfb_wait_list *wl)
 {
 	int expected = 0;
-	/* acquire: the previous holder's entry updates (and mailbox tail)
-	 * happen before ours. The relaxed pre-check keeps losers off the
-	 * line in exclusive state. */
-	if (atomic_load_explicit(&wl->busy, memory_order_relaxed))
+	/* Upstream's try_lock is one strong CAS.  The waitlist_ttas deviation
+	 * first loads the word (relaxed), so losers stay off the line in
+	 * exclusive state. */
+	if (wl->ttas && atomic_load_explicit(wl->busy, memory_order_relaxed))
 		return false;
-	return atomic_compare_exchange_strong_explicit(&wl->busy, &expected, 1,
+	/* acquire: the previous holder's entry updates (and mailbox tail)
+	 * happen before ours. */
+	return atomic_compare_exchange_strong_explicit(wl->busy, &expected, 1,
 						       memory_order_acquire,
 						       memory_order_relaxed);
 }
@@ -139,25 +199,34 @@ static inline bool dfb_wl_try_lock(struct dfb_wait_list *wl)
 static inline void dfb_wl_unlock(struct dfb_wait_list *wl)
 {
 	/* release: publishes our entry updates to the next holder. */
-	atomic_store_explicit(&wl->busy, 0, memory_order_release);
+	atomic_store_explicit(wl->busy, 0, memory_order_release);
 }
 
-static inline uint32_t dfb_wl_count(struct dfb_wait_list *wl)
+static inline uint32_t dfb_wl_count(const struct dfb_wait_list *wl)
 {
-	return atomic_load_explicit(&wl->count, memory_order_relaxed);
+	/* relaxed: a gate hint outside the lock (upstream reads a plain int);
+	 * under the lock, the lock's acquire orders it. */
+	return atomic_load_explicit(wl->count, memory_order_relaxed);
 }
 
-/* Under the lock. */
+/* Under the lock: upstream's find_entry_by_token, a linear scan. */
 struct dfb_wait_entry *dfb_wl_find(struct dfb_wait_list *wl, uint64_t token);
 /* Under the lock: a new empty entry, or NULL when the list is full
  * (ASYNC_WAIT_OVERFLOW). */
 struct dfb_wait_entry *dfb_wl_create(struct dfb_wait_list *wl, uint64_t token,
 				     struct dfb_slot *slot);
-/* Under the lock: appends one condition; -1 when the entry is full. */
-int dfb_wl_append(struct dfb_wait_list *wl, struct dfb_wait_entry *e,
-		  const struct dfb_slab_entry *c);
-/* Under the lock: removes entry i by moving the last one into its place. */
+/* Under the lock: upstream's append_condition_locked; -1 when the entry is
+ * full (ASYNC_REGISTRATION_FAILED). */
+int dfb_wl_append(struct dfb_wait_list *wl, struct dfb_wait_entry *e, uint64_t addr,
+		  uint32_t expected_value, uint32_t engine, int32_t completion_type);
+/* Under the lock: removes entry i.  Upstream copies the whole last entry
+ * over it (`entries[i] = entries[last]`, conditions included);
+ * waitlist_compact swaps two headers instead. */
 void dfb_wl_remove(struct dfb_wait_list *wl, uint32_t i);
+
+/* The host simulation's cache_invalidate_range: an empty function in a
+ * file of its own, called where upstream calls it (runtime/cache_ops.c). */
+void dfb_cache_invalidate_range(const void *addr, size_t size);
 
 /* ---- simulated cores -------------------------------------------------- */
 
@@ -165,20 +234,109 @@ enum dfb_core_kind { DFB_CORE_AIC = 0, DFB_CORE_AIV = 1 };
 
 struct dfb_subtask {
 	struct dfb_slot *slot;
+	uint64_t token;                  /* the task's token and index at dispatch */
+	uint64_t task_index;
 	uint64_t start_ns, deadline_ns;
 	uint32_t index;                  /* block * popcount(mask) + kind rank */
 	uint8_t parity;
 	uint8_t valid;
 };
 
-/* A core belongs to one scheduler thread: no field here is shared. */
+/* A core belongs to one scheduler thread at a time (its tracker's owner):
+ * no field here is shared. */
 struct dfb_core {
 	struct dfb_subtask run, pend;
 	uint32_t id, cluster;
 	uint8_t kind, bit;               /* bit: 1 AIC, 2 AIV0, 4 AIV1 */
+	uint8_t present;                 /* rt->cores has 3 a cluster; some configurations leave gaps */
 	uint64_t dispatched;             /* parity = dispatched & 1 */
 	struct dfb_slab slab[2];
 };
+
+/* Upstream's CoreTracker: a scheduler thread's clusters as bit sets, 3
+ * bits a cluster (AIC, AIV0, AIV1), 21 clusters a 64-bit word so that no
+ * cluster straddles a word (upstream holds 21 in one word; more clusters
+ * per thread, which upstream cannot have, take more words). */
+#define DFB_TRK_CLUSTERS_PER_WORD 21
+struct dfb_tracker {
+	uint32_t nclusters, nwords;
+	uint64_t *base;                  /* bit 3c of every cluster (upstream aic_mask_) */
+	uint64_t *aic, *aiv;             /* present cores */
+	/* 1 = idle (upstream core_states_), pending payload occupied: the
+	 * owner writes them, peers read them as hints (relaxed). */
+	_Atomic uint64_t *states, *pocc;
+	struct dfb_core **core;          /* [nwords * 64]: bit offset -> core */
+};
+
+/* Resource shapes, upstream's order (PTO2ResourceShape). */
+enum dfb_shape_q { DFB_Q_AIC = 0, DFB_Q_AIV, DFB_Q_MIX, DFB_Q_DUMMY, DFB_Q__COUNT };
+#define DFB_NSHAPES 3                    /* shapes with cores: AIC, AIV, MIX */
+
+/* Core sets of a tracker (upstream get_idle_core_offset_states and
+ * get_pending_core_offset_states), one 64-bit word at a time: AIC and AIV
+ * sets hold core bits, MIX sets cluster base bits.  Owner or peers
+ * (relaxed reads of the owner's words: hints, as upstream's). */
+static inline uint64_t dfb_trk_idle_word(const struct dfb_tracker *t, uint32_t w, enum dfb_shape_q q)
+{
+	uint64_t s = atomic_load_explicit(&t->states[w], memory_order_relaxed);
+	switch (q) {
+	case DFB_Q_AIC:
+		/* An idle AIC whose pending payload is still unacknowledged
+		 * is not offered (upstream's AIC-only filter). */
+		return s & t->aic[w] & ~(atomic_load_explicit(&t->pocc[w], memory_order_relaxed) & t->aic[w]);
+	case DFB_Q_AIV:
+		return s & t->aiv[w];
+	default:
+		/* MIX: clusters whose three cores are all idle. */
+		return (s >> 1) & (s >> 2) & s & t->base[w];
+	}
+}
+
+static inline uint64_t dfb_trk_pending_word(const struct dfb_tracker *t, uint32_t w, enum dfb_shape_q q)
+{
+	uint64_t s = atomic_load_explicit(&t->states[w], memory_order_relaxed);
+	uint64_t p = atomic_load_explicit(&t->pocc[w], memory_order_relaxed);
+	uint64_t present = t->aic[w] | t->aiv[w];
+	switch (q) {
+	case DFB_Q_AIC:
+		return ~s & t->aic[w] & ~(p & t->aic[w]);
+	case DFB_Q_AIV:
+		return ~s & t->aiv[w] & ~p;
+	default: {
+		/* MIX: clusters whose three pending slots are free and where
+		 * at least one core runs (fully idle ones are the IDLE
+		 * phase's). */
+		uint64_t avail = ~p & present;
+		uint64_t mix = avail & (avail >> 1) & (avail >> 2) & t->base[w];
+		uint64_t run = ~s & present;
+		return mix & (run | run >> 1 | run >> 2) & t->base[w];
+	}
+	}
+}
+
+static inline bool dfb_trk_dispatchable(const struct dfb_tracker *t, enum dfb_shape_q q, bool pending,
+			  uint64_t *out)
+{
+	uint64_t any = 0;
+	for (uint32_t w = 0; w < t->nwords; w++)
+		any |= out[w] = pending ? dfb_trk_pending_word(t, w, q) : dfb_trk_idle_word(t, w, q);
+	return any != 0;
+}
+
+static inline bool dfb_trk_has_idle(const struct dfb_tracker *t, enum dfb_shape_q q)
+{
+	for (uint32_t w = 0; w < t->nwords; w++)
+		if (dfb_trk_idle_word(t, w, q))
+			return true;
+	return false;
+}
+
+/* Owner-only updates of the state words (relaxed: peers read hints). */
+static inline void dfb_trk_update(_Atomic uint64_t *w, uint64_t set, uint64_t clear)
+{
+	uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+	atomic_store_explicit(w, (v | set) & ~clear, memory_order_relaxed);
+}
 
 /* ---- engine requests (thread engine) --------------------------------- */
 
@@ -200,21 +358,30 @@ struct dfb_spsc {
 
 enum dfb_phase {
 	DFB_PH_START = 0, DFB_PH_IDLE, DFB_PH_FIN, DFB_PH_REGISTER, DFB_PH_PUSH,
-	DFB_PH_POLL, DFB_PH_DISPATCH, DFB_PH_RELEASE, DFB_PH_ORCH_SUBMIT,
-	DFB_PH_ORCH_WAIT_RING, DFB_PH_ORCH_FANOUT_LOCK, DFB_PH_ENGINE_PUSH,
-	DFB_PH_DONE, DFB_PH__COUNT
+	DFB_PH_POLL, DFB_PH_DISPATCH, DFB_PH_RELEASE, DFB_PH_WIRING, DFB_PH_TRANSITION,
+	DFB_PH_FAULT_STALL, DFB_PH_ORCH_SUBMIT, DFB_PH_ORCH_WAIT_RING, DFB_PH_ORCH_WIRING_FULL,
+	DFB_PH_ORCH_FANOUT_LOCK, DFB_PH_ORCH_REASSIGN, DFB_PH_ENGINE_PUSH, DFB_PH_DONE,
+	DFB_PH__COUNT
 };
 extern const char *const dfb_phase_names[];
+
+/* A local ready buffer: LIFO, one per shape (upstream PTO2LocalReadyBuffer,
+ * LOCAL_READY_CAP_PER_TYPE = 64). */
+struct dfb_local {
+	struct dfb_slot **slots;
+	uint32_t n, cap;
+};
 
 struct dfb_sched {
 	DFB_ALIGNED struct dfb_runtime *rt;
 	int id;
-	uint32_t ncores;
-	struct dfb_core *cores;
-	struct dfb_slot **local;         /* local ready buffer */
-	uint32_t nlocal;
+	struct dfb_tracker trk;
+	uint64_t *scratch;               /* a core set being dispatched */
+	struct dfb_slot **popped;        /* a batch popped for dispatch */
+	struct dfb_local local[DFB_NSHAPES];
 	struct dfb_slot **batch;         /* release batch */
 	uint32_t nbatch;
+	uint32_t fault_claimed;          /* fin_race: blocks of the fault task claimed */
 	struct dfb_spsc engine_q;
 	uint64_t sched_start, sched_end;
 	struct dfb_counters c;
@@ -226,6 +393,15 @@ struct dfb_sched {
 	_Atomic uint64_t phase_token;
 };
 
+/* Progress for the watchdog: only this thread writes it, so a relaxed
+ * load and store (no locked add) suffice. */
+static inline void dfb_progress(struct dfb_sched *s)
+{
+	atomic_store_explicit(&s->progress,
+			      atomic_load_explicit(&s->progress, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
 /* ---- the runtime -------------------------------------------------- */
 
 struct dfb_strategy {
@@ -236,12 +412,16 @@ struct dfb_strategy {
 	/* FIN thread: one subtask's FIN, from registration to the inline
 	 * completion decision. */
 	void (*on_fin)(struct dfb_sched *s, struct dfb_core *core, struct dfb_subtask *st);
-	/* Consumer, under the wait-list lock, before the entry walk; NULL if
-	 * the strategy has nothing to drain. */
-	void (*drain)(struct dfb_sched *s);
+	/* Consumer, under the wait-list lock, before the entry walk; returns
+	 * the tasks it completed.  An error is raised (and stops the round). */
+	uint32_t (*drain)(struct dfb_sched *s);
 	/* Loop gate, any thread: consumer work may be pending besides the
 	 * wait-list entries.  NULL means never. */
 	bool (*has_pending)(struct dfb_runtime *rt);
+	/* poll_and_complete finding the release batch full: true fails the
+	 * round with ASYNC_WAIT_OVERFLOW (293e88a32), false releases the
+	 * batch in place (4798fd2ed). */
+	bool poll_full_batch_fails;
 	/* Transport scenarios (transport.c; NULL: the strategy has none).
 	 * Producer thread: one attempt to hand m to the consumer; false when
 	 * the transport is full or busy (the caller spin-hints and retries).
@@ -287,8 +467,6 @@ struct dfb_transport {
 	_Atomic bool go;
 };
 
-enum dfb_shape_q { DFB_Q_AIC = 0, DFB_Q_AIV, DFB_Q_MIX, DFB_Q_DUMMY, DFB_Q__COUNT };
-
 struct dfb_runtime {
 	struct dfb_config cfg;
 	const struct dfb_strategy *strategy;
@@ -307,11 +485,37 @@ struct dfb_runtime {
 	struct dfb_wait_list wl;
 	struct dfb_mailbox mailbox;
 
-	uint32_t nsched;
-	struct dfb_sched *sched;
+	uint32_t nsched;                 /* scheduler threads at the start */
+	uint32_t nsched_all;             /* + the orchestrator with orch_to_sched */
+	uint32_t trk_words;              /* words of every tracker: all clusters fit */
+	struct dfb_sched *sched;         /* nsched_all of them */
 	struct dfb_core *cores;
 	uint32_t ncores, nclusters;
 	struct dfb_slab_entry *slab_pool;
+	/* Threads whose trackers hold cores: nsched, then nsched_all once
+	 * the orchestrator has joined (upstream active_sched_threads_). */
+	DFB_ALIGNED _Atomic uint32_t active_sched;
+
+	/* The wiring queue: the orchestrator pushes every submitted task,
+	 * scheduler thread 0 wires it (upstream WiringState).  The batch
+	 * fields are thread 0's own. */
+	struct dfb_wiring {
+		DFB_ALIGNED _Atomic uint64_t head;   /* orchestrator */
+		uint64_t tail_cached;
+		DFB_ALIGNED _Atomic uint64_t tail;   /* thread 0 */
+		uint64_t head_cached;
+		DFB_ALIGNED struct dfb_slot **cells;
+		uint64_t mask;
+		uint32_t batch_count, batch_index, backoff;
+		struct dfb_slot *batch[32];
+	} wiring;
+	/* Set by the orchestrator when its graph is submitted (upstream
+	 * orchestrator_done_), read by thread 0's wiring drain. */
+	DFB_ALIGNED _Atomic bool orch_done;
+	/* orch_to_sched: the core transition (upstream transition_requested_,
+	 * wait_reassign_, reassigned_). */
+	_Atomic bool transition_requested, reassigned;
+	_Atomic uint32_t wait_reassign;
 
 	/* Orchestrator state (its own thread). */
 	pthread_t orch_thread;
@@ -361,9 +565,14 @@ void dfb_round_control_reset(struct dfb_runtime *rt);
 			o += (size_t)snprintf(rt->dump + o, rt->dump_cap - o, __VA_ARGS__); \
 	} while (0)
 
-/* First error wins: records it and stops every thread.  Any thread. */
-void dfb_raise(struct dfb_runtime *rt, enum dfb_err code, const struct dfb_slot *slot,
-	       int thread, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* First error wins: records it and stops every thread.  Any thread.
+ * `status` is what upstream would publish (a slab error: the kernel's own
+ * code); dfb_raise takes it from the error table. */
+void dfb_raise_status(struct dfb_runtime *rt, enum dfb_err code, int32_t status,
+		      const struct dfb_slot *slot, int thread, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+#define dfb_raise(rt, code, ...) \
+	dfb_raise_status((rt), (code), dfb_err_upstream_status(code), __VA_ARGS__)
 
 static inline bool dfb_stopped(struct dfb_runtime *rt)
 {
@@ -391,21 +600,68 @@ static inline bool dfb_on_subtask_complete(struct dfb_slot *slot)
 	return done == total;
 }
 
-/* Mixed completion plus batched release, on scheduler thread s. */
+/* on_mixed_task_complete: marks COMPLETED, makes ready every consumer whose
+ * last producer this was (local-first, per shape).  Scheduler thread s. */
 void dfb_complete_task(struct dfb_sched *s, struct dfb_slot *slot);
-/* Releases every slot in s's batch. */
+/* Appends a completed slot to s's release batch, releasing the whole batch
+ * first when it is full (upstream's in-place release). */
+void dfb_release_push(struct dfb_sched *s, struct dfb_slot *slot);
+/* The inline completion every path shares: complete, then batch. */
+static inline void dfb_complete_inline(struct dfb_sched *s, struct dfb_slot *slot)
+{
+	s->c.inline_completions++;
+	dfb_complete_task(s, slot);
+	dfb_release_push(s, slot);
+}
+/* Releases every slot in s's batch, last in first (upstream's order). */
 void dfb_release_batch(struct dfb_sched *s);
 /* Drops one fanout reference; consumes the slot on the last one. */
 void dfb_release_ref(struct dfb_runtime *rt, struct dfb_slot *slot);
+/* release_fanin: a consumer all of whose producers are done goes to s's
+ * local buffer of its shape, or its shared queue when that is full or s
+ * is NULL; a dependency-only task to the dummy queue. */
 void dfb_make_ready(struct dfb_runtime *rt, struct dfb_sched *s, struct dfb_slot *slot);
+/* The shape queue of a slot's mask (upstream ActiveMask::to_shape). */
+static inline enum dfb_shape_q dfb_shape_of(uint8_t mask)
+{
+	if (mask == 0)
+		return DFB_Q_DUMMY;
+	if (__builtin_popcount(mask) > 1)
+		return DFB_Q_MIX;
+	return mask == 1 ? DFB_Q_AIC : DFB_Q_AIV;
+}
 
-/* poll_and_complete (scheduler.c). */
+/* Marks the task's registration closed (ORPHANED_CONDITIONS bookkeeping). */
+static inline void dfb_close(struct dfb_sched *s, struct dfb_slot *slot, enum dfb_closed_path path)
+{
+	/* relaxed: the readers that matter hold the wait-list lock, as the
+	 * writers that matter do; elsewhere it is bookkeeping only. */
+	atomic_store_explicit(&slot->closed, dfb_closed_word(s->id, path), memory_order_relaxed);
+}
+/* True (and the round failed with ORPHANED_CONDITIONS, the whole story in
+ * its detail) when `n` conditions of the FIN `st` arrive for a task whose
+ * registration is closed, or whose slot now holds `token_now` of another
+ * task.  Scheduler thread s, on the registration path. */
+bool dfb_orphaned(struct dfb_sched *s, struct dfb_slot *slot, const struct dfb_subtask *st,
+		  uint64_t token_now, uint32_t n);
+/* The fin_race fault: stalls the FIN st of the fault task after its
+ * fetch_add, until the task completes, when it is not the task's last FIN
+ * and no other subtask of the task is left on this thread. */
+void dfb_fault_fin_race_stall(struct dfb_sched *s, const struct dfb_subtask *st);
+static inline void dfb_fault_fin_race(struct dfb_sched *s, const struct dfb_subtask *st, bool mixed)
+{
+	if (__builtin_expect(s->rt->cfg.fault == DFB_FAULT_FIN_RACE, 0) && !mixed &&
+	    st->task_index == s->rt->cfg.fault_task)
+		dfb_fault_fin_race_stall(s, st);
+}
+
+/* poll_and_complete (scheduler.c): true when it completed a task. */
 bool dfb_poll_and_complete(struct dfb_sched *s);
 
-/* Pushes a ready slot.  At most `window` live slots are ever queued, so
- * the queue is never really full, but a Vyukov queue also refuses a push
- * while the target cell's previous item is still being popped by another
- * thread: transient, so retry.  False only when the round is stopping. */
+/* Pushes a ready slot.  The queues hold every live slot, so a push cannot
+ * find them full, but a Vyukov queue also refuses a push while the target
+ * cell's previous item is still being popped by another thread: transient,
+ * so retry.  False only when the round is stopping. */
 static inline bool dfb_ready_push(struct dfb_runtime *rt, int q, struct dfb_slot *slot)
 {
 	while (!dfb_mpmc_push(&rt->ready[q], slot)) {
@@ -416,11 +672,34 @@ static inline bool dfb_ready_push(struct dfb_runtime *rt, int q, struct dfb_slot
 	return true;
 }
 
+/* The dispatch stage of a loop iteration (dispatch.c); sets *progress
+ * when it dispatched something. */
+void dfb_dispatch_ready(struct dfb_sched *s, uint64_t now, bool *progress);
+
+/* Wiring (wiring.c).  Orchestrator: queues a submitted task (false when
+ * the round stops).  Thread 0: upstream's drain_wiring_queue, the number
+ * of tasks wired. */
+bool dfb_wiring_push(struct dfb_runtime *rt, struct dfb_slot *slot);
+uint32_t dfb_wiring_drain(struct dfb_sched *s);
+
+/* orch_to_sched (scheduler.c): the orchestrator, once done, hands the
+ * clusters round-robin to every thread, itself included, and then runs
+ * the scheduler loop as thread nsched.  Assigns the clusters of `nthreads`
+ * threads; control thread at create, orchestrator at the transition. */
+void dfb_assign_clusters(struct dfb_runtime *rt, uint32_t nthreads);
+void dfb_orch_to_sched(struct dfb_runtime *rt);
+
 /* Slot of a local id in a ring (ring = scope depth). */
 static inline struct dfb_slot *dfb_ring_slot(struct dfb_runtime *rt, uint32_t ring, uint64_t local)
 {
 	return &rt->slots[(uint64_t)ring * rt->cfg.window + (local & rt->window_mask)];
 }
+
+/* The raise of an error about a task known by index and token (its slot may
+ * hold another task by now). */
+void dfb_raise_task(struct dfb_runtime *rt, enum dfb_err code, int32_t status, uint64_t index,
+		    uint64_t token, int thread, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
 
 /* Orchestrator, engine and scheduler thread bodies. */
 void *dfb_orchestrator_main(void *arg);

@@ -15,19 +15,21 @@
 
 #include "dfb_arch.h"
 
+/* Upstream's kinds and values (MSG_KIND_CONDITION 0, TASK_NORMAL_DONE 1). */
 enum dfb_msg_kind {
-	DFB_MSG_CONDITION = 1,        /* one deferred slab entry */
-	DFB_MSG_TASK_NORMAL_DONE = 2, /* all subtasks FINed; addr = slot pointer */
+	DFB_MSG_CONDITION = 0,        /* one deferred slab entry */
+	DFB_MSG_TASK_NORMAL_DONE = 1, /* all subtasks FINed; addr = slot pointer */
 };
 
-/* The payload a producer hands over (what upstream packs after seq). */
+/* The payload a producer hands over: upstream's message after seq, field
+ * for field (AICoreCompletionMailboxMessage). */
 struct dfb_msg_payload {
 	uint64_t task_token;
 	uint64_t addr;
 	uint32_t expected_value;
-	uint8_t engine;
-	uint8_t completion_type;
-	uint8_t kind;
+	uint32_t engine;
+	int32_t completion_type;
+	uint32_t kind;
 };
 
 /* One 64-byte ring cell: seq is the publication word, the rest is payload.
@@ -83,13 +85,15 @@ static inline void dfb_mailbox_publish(struct dfb_mailbox *mb, uint64_t h,
 }
 
 /* The push; `cached` is a compile-time constant in both callers below, so
- * each gets only its own path. */
+ * each gets only its own path.  Like upstream's try_push_*, every attempt
+ * re-reads head and tail; a lost claim race retries at once. */
 static inline bool dfb_mailbox_push_impl(struct dfb_mailbox *mb,
 					 const struct dfb_msg_payload *m,
 					 uint64_t *cas_retries, const bool cached)
 {
-	uint64_t h = atomic_load_explicit(&mb->head, memory_order_relaxed);
+	uint64_t h;
 	for (;;) {
+		h = atomic_load_explicit(&mb->head, memory_order_relaxed);
 		/* acquire: pairs with the consumer's release store of tail
 		 * (or, for the cached copy, with the release store of it
 		 * below, which carries that ordering forward), so the
@@ -108,12 +112,10 @@ static inline bool dfb_mailbox_push_impl(struct dfb_mailbox *mb,
 			/* A head older than the tail just read (other producers
 			 * and the consumer moved on meanwhile) underflows and
 			 * looks full.  Upstream reports that as full, a spurious
-			 * skipped push; refresh_stale_head re-reads head instead
-			 * (a named deviation, off by default).  Full path only. */
-			if ((int64_t)(h - t) < 0 && mb->refresh_stale_head) {
-				h = atomic_load_explicit(&mb->head, memory_order_relaxed);
+			 * skipped push; refresh_stale_head retries instead (a
+			 * named deviation, off by default).  Full path only. */
+			if ((int64_t)(h - t) < 0 && mb->refresh_stale_head)
 				continue;
-			}
 			return false;
 		}
 		/* relaxed: the claim orders nothing by itself; publication is
@@ -151,33 +153,45 @@ static inline bool dfb_mailbox_try_push_cached(struct dfb_mailbox *mb,
 	return dfb_mailbox_push_impl(mb, m, cas_retries, true);
 }
 
-/* Consumer side, one thread at a time.  Copies the next message in claim
- * order into *out; returns false at the first unpublished cell (a producer
- * that claimed but has not yet published stops the drain there, keeping
- * claim order). */
+/* Consumer side, one thread at a time: upstream's try_pop.  Copies the next
+ * message in claim order into *out; returns false when the ring is empty
+ * (tail has reached the head it reads) or at the first unpublished cell (a
+ * producer that claimed but has not yet published stops the drain there,
+ * keeping claim order). */
 static inline bool dfb_mailbox_try_pop(struct dfb_mailbox *mb,
 				       struct dfb_msg_payload *out)
 {
 	/* relaxed: tail is written only by the consumer, and consumers are
 	 * serialised by the caller's lock, whose acquire orders this load. */
 	uint64_t t = atomic_load_explicit(&mb->tail, memory_order_relaxed);
+	/* relaxed: head only bounds the scan; the seq acquire below is what
+	 * publishes a cell. */
+	uint64_t h = atomic_load_explicit(&mb->head, memory_order_relaxed);
+	if (t >= h)
+		return false;
 	struct dfb_msg *c = &mb->cells[t & mb->mask];
 	/* acquire: pairs with the producer's release of seq (payload). */
 	if (atomic_load_explicit(&c->seq, memory_order_acquire) != t + 1)
 		return false;
-	*out = c->p;
+	out->task_token = c->p.task_token;
+	out->addr = c->p.addr;
+	out->expected_value = c->p.expected_value;
+	out->engine = c->p.engine;
+	out->completion_type = c->p.completion_type;
+	out->kind = c->p.kind;
 	/* release: our read of the cell happens before a producer that
 	 * acquires this tail value reuses it. */
 	atomic_store_explicit(&mb->tail, t + 1, memory_order_release);
 	return true;
 }
 
-/* Loop-gate hint, any thread: something claimed and not yet popped.  May be
- * stale either way; the gate only decides whether to try the lock. */
+/* Loop-gate hint, any thread: upstream's has_pending.  May be stale
+ * either way; the gate only decides whether to try the lock. */
 static inline bool dfb_mailbox_has_pending(struct dfb_mailbox *mb)
 {
-	return atomic_load_explicit(&mb->head, memory_order_relaxed) !=
-	       atomic_load_explicit(&mb->tail, memory_order_relaxed);
+	/* acquire, both: as upstream writes it; the gate orders nothing. */
+	return atomic_load_explicit(&mb->tail, memory_order_acquire) <
+	       atomic_load_explicit(&mb->head, memory_order_acquire);
 }
 
 #endif

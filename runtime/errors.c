@@ -5,16 +5,29 @@
 #include "deferbench.h"
 
 static const char *const err_names[] = {
-#define DFB_X(name, text) [DFB_ERR_##name] = #name,
+#define DFB_X(name, status, text) [DFB_ERR_##name] = #name,
 	DFB_ERRORS(DFB_X)
 #undef DFB_X
 };
 
 static const char *const err_texts[] = {
-#define DFB_X(name, text) [DFB_ERR_##name] = text,
+#define DFB_X(name, status, text) [DFB_ERR_##name] = text,
 	DFB_ERRORS(DFB_X)
 #undef DFB_X
 };
+
+static const int32_t err_status[] = {
+#define DFB_X(name, status, text) [DFB_ERR_##name] = status,
+	DFB_ERRORS(DFB_X)
+#undef DFB_X
+};
+
+int32_t dfb_err_upstream_status(enum dfb_err e)
+{
+	if ((unsigned)e >= (unsigned)DFB_ERR__COUNT)
+		return 0;
+	return err_status[e];
+}
 
 const char *dfb_err_name(enum dfb_err e)
 {
@@ -70,5 +83,7 @@ void dfb_error_format(const struct dfb_error *e, char *buf, size_t len)
 	}
 	if (e->detail[0])
 		APPEND(": %.*s", (int)sizeof(e->detail), e->detail);
+	if (e->status)
+		APPEND(" [upstream status %" PRId32 "]", e->status);
 #undef APPEND
 }

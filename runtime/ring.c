@@ -1,6 +1,8 @@
 /* The orchestrator: submits the shape's graph into the task rings (one per
- * scope depth), wiring each task to its producers, closing scopes, and
- * waiting for ring space (flow control) when a window is full. */
+ * scope depth), counting each task on its producers and queueing it for
+ * thread 0's wiring (wiring.c), closing scopes, and waiting for ring space
+ * (flow control) when a window is full.  With orch_to_sched it then joins
+ * the scheduler threads. */
 #include "dfb_internal.h"
 
 static bool slot_reusable(struct dfb_slot *slot)
@@ -29,24 +31,11 @@ static bool wait_for_ring(struct dfb_runtime *rt, uint32_t ring)
 	return true;
 }
 
-static void lock_fanout(struct dfb_runtime *rt, struct dfb_slot *p)
-{
-	int expected = 0;
-	/* acquire: pairs with the completing thread's unlock, so we see
-	 * COMPLETED if it marked it. */
-	while (!atomic_compare_exchange_weak_explicit(&p->fanout_lock, &expected, 1,
-						      memory_order_acquire,
-						      memory_order_relaxed)) {
-		expected = 0;
-		atomic_store_explicit(&rt->orch_phase, DFB_PH_ORCH_FANOUT_LOCK,
-				      memory_order_relaxed);
-		dfb_spin_hint(rt->hint);
-	}
-}
-
-/* Wires `slot` to producer `p`: returns 1 if the dependency is already
- * satisfied (producer complete or gone), 0 if the producer will count it. */
-static int wire(struct dfb_runtime *rt, struct dfb_slot *slot, uint64_t p)
+/* Counts `slot` as a consumer of producer p (upstream: the orchestrator's
+ * fanout_count++ on each producer; the fanout-list append is thread 0's
+ * wiring).  Records the producer in the slot's fanin list, marked when this
+ * consumer holds a reference on it. */
+static bool count_consumer(struct dfb_runtime *rt, struct dfb_slot *slot, uint64_t p)
 {
 	const struct dfb_idx *e = &rt->idxmap[p & rt->idxmap_mask];
 	if (e->index != p) {
@@ -56,51 +45,53 @@ static int wire(struct dfb_runtime *rt, struct dfb_slot *slot, uint64_t p)
 		dfb_raise(rt, DFB_ERR_INVARIANT, slot, -1,
 			  "producer %llu is too far back to track (more than %llu submissions)",
 			  (unsigned long long)p, (unsigned long long)rt->idxmap_mask + 1);
-		return 1;
+		return false;
 	}
 	struct dfb_slot *ps = &rt->slots[e->number];
 
 	if (ps->index != p || slot_reusable(ps)) {
 		slot->fanin[slot->nfanin++] = e->number;
-		return 1;
+		return true;
 	}
-	lock_fanout(rt, ps);
 	uint64_t v = atomic_load_explicit(&ps->fanout_rc, memory_order_relaxed);
 	bool consumed;
 	do {
 		consumed = dfb_fanout_ref(v) == dfb_fanout_count(v);
 		if (consumed)
 			break;
-		/* relaxed: the fanout lock and the consumer's later acq_rel
+		/* relaxed: the wiring queue and the consumer's later acq_rel
 		 * release order this count. */
 	} while (!atomic_compare_exchange_weak_explicit(&ps->fanout_rc, &v, v + DFB_FANOUT_ONE_COUNT,
 							memory_order_relaxed,
 							memory_order_relaxed));
-	int satisfied = 1;
-	if (consumed) {
-		slot->fanin[slot->nfanin++] = e->number;
-	} else {
-		slot->fanin[slot->nfanin++] = e->number | DFB_FANIN_HOLDS_REF;
-		if (atomic_load_explicit(&ps->state, memory_order_relaxed) != DFB_SLOT_COMPLETED) {
-			if (ps->nfanout == rt->cfg.max_fanout) {
-				dfb_raise(rt, DFB_ERR_FANOUT_OVERFLOW, ps, -1,
-					  "more than max_fanout = %llu consumers",
-					  (unsigned long long)rt->cfg.max_fanout);
-			} else {
-				ps->fanout[ps->nfanout++] = slot->number;
-				satisfied = 0;
-			}
-		}
+	slot->fanin[slot->nfanin++] = consumed ? e->number : e->number | DFB_FANIN_HOLDS_REF;
+	return true;
+}
+
+/* fault=fin_race: the fault task gets two blocks at least and one
+ * condition on every subtask, so that a sibling FIN has conditions to
+ * register late. */
+static bool fin_race_task(struct dfb_runtime *rt, uint64_t index, struct dfb_task_desc *d)
+{
+	if (rt->cfg.fault != DFB_FAULT_FIN_RACE || index != rt->cfg.fault_task)
+		return true;
+	if (!d->mask || d->alloc) {
+		dfb_raise(rt, DFB_ERR_CONFIG, NULL, -1,
+			  "fault=fin_race: task %llu is not a kernel task (fault_task must name one)",
+			  (unsigned long long)index);
+		return false;
 	}
-	/* release: our append (and the consumer slot's fields) happen before
-	 * the completing thread's walk of the list. */
-	atomic_store_explicit(&ps->fanout_lock, 0, memory_order_release);
-	return satisfied;
+	if (d->blocks < 2)
+		d->blocks = 2;
+	d->conditions = UINT32_MAX; /* every counter of the slot reset (cores.c) */
+	return true;
 }
 
 static bool submit(struct dfb_runtime *rt, uint32_t ring, uint64_t index,
-		   const struct dfb_task_desc *d)
+		   struct dfb_task_desc *d)
 {
+	if (!fin_race_task(rt, index, d))
+		return false;
 	if (!wait_for_ring(rt, ring))
 		return false;
 	atomic_store_explicit(&rt->orch_phase, DFB_PH_ORCH_SUBMIT, memory_order_relaxed);
@@ -109,7 +100,8 @@ static bool submit(struct dfb_runtime *rt, uint32_t ring, uint64_t index,
 	struct dfb_slot *slot = dfb_ring_slot(rt, ring, local);
 	uint32_t conditions = d->conditions < rt->counters_per_slot ? d->conditions
 								     : rt->counters_per_slot;
-	slot->token = ((uint64_t)ring << 32) | (local & 0xffffffffu);
+	atomic_store_explicit(&slot->token, ((uint64_t)ring << 32) | (local & 0xffffffffu),
+			      memory_order_relaxed);
 	slot->index = index;
 	rt->idxmap[index & rt->idxmap_mask] = (struct dfb_idx){index, slot->number};
 	slot->kernel_ns = d->kernel_ns;
@@ -121,12 +113,13 @@ static bool submit(struct dfb_runtime *rt, uint32_t ring, uint64_t index,
 	slot->next_block = 0;
 	slot->nfanin = 0;
 	slot->nfanout = 0;
-	slot->fanin_count = d->nproducers;
+	slot->fanin_count = 0;           /* set by the wiring */
 	for (uint32_t k = 0; k < slot->conditions; k++)
 		atomic_store_explicit(&slot->counters[k], 0, memory_order_relaxed);
 	atomic_store_explicit(&slot->completed_subtasks, 0, memory_order_relaxed);
 	atomic_store_explicit(&slot->fanin_refcount, 0, memory_order_relaxed);
 	atomic_store_explicit(&slot->any_subtask_deferred, false, memory_order_relaxed);
+	atomic_store_explicit(&slot->closed, 0, memory_order_relaxed);
 	/* Scope reference, plus the task's own (dropped at its release);
 	 * an alloc task never completes through the scheduler, so it holds
 	 * only its scope's. */
@@ -135,12 +128,12 @@ static bool submit(struct dfb_runtime *rt, uint32_t ring, uint64_t index,
 	atomic_store_explicit(&slot->state, d->alloc ? DFB_SLOT_COMPLETED : DFB_SLOT_PENDING,
 			      memory_order_relaxed);
 	if (d->alloc) {
+		/* Hidden alloc tasks complete inline in the orchestrator and
+		 * never reach the wiring queue. */
 		if (rt->done_flags)
 			atomic_store_explicit(&rt->done_flags[index], 1, memory_order_release);
 		return true;
 	}
-
-	uint32_t early = 0;
 	for (uint32_t i = 0; i < d->nproducers; i++) {
 		if (d->producers[i] >= index) {
 			dfb_raise(rt, DFB_ERR_INVARIANT, slot, -1,
@@ -148,18 +141,10 @@ static bool submit(struct dfb_runtime *rt, uint32_t ring, uint64_t index,
 				  (unsigned long long)d->producers[i]);
 			return false;
 		}
-		early += (uint32_t)wire(rt, slot, d->producers[i]);
+		if (!count_consumer(rt, slot, d->producers[i]))
+			return false;
 	}
-	if (d->nproducers == 0) {
-		dfb_make_ready(rt, NULL, slot);
-	} else if (early) {
-		/* acq_rel: as a producer's increment (complete.c). */
-		uint32_t r = atomic_fetch_add_explicit(&slot->fanin_refcount, early,
-						       memory_order_acq_rel) + early;
-		if (r == slot->fanin_count)
-			dfb_make_ready(rt, NULL, slot);
-	}
-	return true;
+	return dfb_wiring_push(rt, slot);
 }
 
 /* Closes the innermost open scope: drops its reference on each of the
@@ -219,6 +204,9 @@ void *dfb_orchestrator_main(void *arg)
 		close_scope(rt, depth, scope_start[depth]);
 	close_scope(rt, 0, scope_start[0]);
 	rt->orch_end = dfb_now_ns();
+	atomic_store_explicit(&rt->orch_done, true, memory_order_relaxed);
 	atomic_store_explicit(&rt->orch_phase, DFB_PH_DONE, memory_order_relaxed);
+	if (rt->cfg.orch_to_sched && !dfb_stopped(rt))
+		dfb_orch_to_sched(rt);
 	return NULL;
 }

@@ -15,8 +15,13 @@ const char *const dfb_phase_names[] = {
 	[DFB_PH_FIN] = "handling a FIN", [DFB_PH_REGISTER] = "register_deferred (spinning on the lock)",
 	[DFB_PH_PUSH] = "pushing to the mailbox", [DFB_PH_POLL] = "poll_and_complete",
 	[DFB_PH_DISPATCH] = "dispatching", [DFB_PH_RELEASE] = "releasing a batch",
+	[DFB_PH_WIRING] = "wiring submitted tasks",
+	[DFB_PH_TRANSITION] = "parked for the orch_to_sched core transition",
+	[DFB_PH_FAULT_STALL] = "stalled by the fin_race fault",
 	[DFB_PH_ORCH_SUBMIT] = "submitting", [DFB_PH_ORCH_WAIT_RING] = "waiting for ring space",
+	[DFB_PH_ORCH_WIRING_FULL] = "waiting for wiring queue space",
 	[DFB_PH_ORCH_FANOUT_LOCK] = "waiting for a fanout lock",
+	[DFB_PH_ORCH_REASSIGN] = "reassigning the clusters (orch_to_sched)",
 	[DFB_PH_ENGINE_PUSH] = "waiting for engine queue space", [DFB_PH_DONE] = "finished",
 };
 
@@ -29,8 +34,8 @@ void dfb_round_control_reset(struct dfb_runtime *rt)
 	rt->err.thread = -1;
 }
 
-void dfb_raise(struct dfb_runtime *rt, enum dfb_err code, const struct dfb_slot *slot,
-	       int thread, const char *fmt, ...)
+static void vraise(struct dfb_runtime *rt, enum dfb_err code, int32_t status, int64_t index,
+		   uint64_t token, int thread, const char *fmt, va_list ap)
 {
 	int expected = DFB_ERR_OK;
 	/* acq_rel: exactly one raiser wins and owns rt->err; the control
@@ -38,67 +43,121 @@ void dfb_raise(struct dfb_runtime *rt, enum dfb_err code, const struct dfb_slot 
 	if (atomic_compare_exchange_strong_explicit(&rt->err_code, &expected, (int)code,
 						    memory_order_acq_rel, memory_order_relaxed)) {
 		rt->err.code = code;
-		rt->err.task_index = slot ? (int64_t)slot->index : -1;
-		rt->err.task_token = slot ? slot->token : 0;
+		rt->err.status = status;
+		rt->err.task_index = index;
+		rt->err.task_token = index >= 0 ? token : 0;
 		rt->err.thread = thread;
-		va_list ap;
-		va_start(ap, fmt);
 		vsnprintf(rt->err.detail, sizeof(rt->err.detail), fmt, ap);
-		va_end(ap);
 	}
 	atomic_store_explicit(&rt->stop, true, memory_order_relaxed);
+}
+
+void dfb_raise_status(struct dfb_runtime *rt, enum dfb_err code, int32_t status,
+		      const struct dfb_slot *slot, int thread, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vraise(rt, code, status, slot ? (int64_t)slot->index : -1, slot ? dfb_slot_token(slot) : 0,
+	       thread, fmt, ap);
+	va_end(ap);
+}
+
+void dfb_raise_task(struct dfb_runtime *rt, enum dfb_err code, int32_t status, uint64_t index,
+		    uint64_t token, int thread, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vraise(rt, code, status, (int64_t)index, token, thread, fmt, ap);
+	va_end(ap);
+}
+
+static void *zalloc_aligned(size_t n)
+{
+	size_t size = (n + DFB_CACHELINE - 1) / DFB_CACHELINE * DFB_CACHELINE;
+	void *p = aligned_alloc(DFB_CACHELINE, size ? size : DFB_CACHELINE);
+	if (p)
+		memset(p, 0, size ? size : DFB_CACHELINE);
+	return p;
+}
+
+static int tracker_init(struct dfb_runtime *rt, struct dfb_tracker *t)
+{
+	size_t w = rt->trk_words;
+	t->base = calloc(w, sizeof(uint64_t));
+	t->aic = calloc(w, sizeof(uint64_t));
+	t->aiv = calloc(w, sizeof(uint64_t));
+	/* The words peers read, on lines of their own. */
+	t->states = zalloc_aligned(w * sizeof(uint64_t));
+	t->pocc = zalloc_aligned(w * sizeof(uint64_t));
+	t->core = calloc(w * 64, sizeof(*t->core));
+	return t->base && t->aic && t->aiv && t->states && t->pocc && t->core ? 0 : -1;
+}
+
+static void tracker_fini(struct dfb_tracker *t)
+{
+	free(t->base);
+	free(t->aic);
+	free(t->aiv);
+	free((void *)t->states);
+	free((void *)t->pocc);
+	free(t->core);
 }
 
 static int sched_init(struct dfb_runtime *rt)
 {
 	const struct dfb_config *c = &rt->cfg;
 	rt->nsched = (uint32_t)c->sched_threads;
+	rt->nsched_all = rt->nsched + (c->orch_to_sched ? 1 : 0);
 	rt->nclusters = (uint32_t)(c->aic_cores > (c->aiv_cores + 1) / 2 ? c->aic_cores
 									 : (c->aiv_cores + 1) / 2);
 	rt->ncores = (uint32_t)(c->aic_cores + c->aiv_cores);
-	rt->sched = aligned_alloc(DFB_CACHELINE, rt->nsched * sizeof(*rt->sched));
-	rt->cores = calloc(rt->ncores ? rt->ncores : 1, sizeof(*rt->cores));
-	rt->slab_pool = calloc((size_t)rt->ncores * 2 * rt->max_cond + 1, sizeof(*rt->slab_pool));
-	if (!rt->sched || !rt->cores || !rt->slab_pool)
+	rt->trk_words = (rt->nclusters + DFB_TRK_CLUSTERS_PER_WORD - 1) / DFB_TRK_CLUSTERS_PER_WORD;
+	rt->sched = zalloc_aligned(rt->nsched_all * sizeof(*rt->sched));
+	/* Three cores a cluster, AIC then AIV0 and AIV1; a configuration
+	 * with fewer cores leaves some absent. */
+	rt->cores = calloc(3 * (size_t)rt->nclusters + 1, sizeof(*rt->cores));
+	rt->slab_pool = calloc(3 * (size_t)rt->nclusters * 2 * rt->max_cond + 1, sizeof(*rt->slab_pool));
+	rt->wiring.cells = calloc(1024, sizeof(*rt->wiring.cells)); /* PTO2_WRIRING_QUEUE_SIZE */
+	rt->wiring.mask = 1023;
+	if (!rt->sched || !rt->cores || !rt->slab_pool || !rt->wiring.cells)
 		return -1;
-	memset(rt->sched, 0, rt->nsched * sizeof(*rt->sched));
-
-	/* Clusters go round-robin to threads; a thread's cores are
-	 * contiguous in rt->cores and grouped by cluster (MIX dispatch
-	 * relies on that). */
-	uint32_t n = 0;
-	for (uint32_t t = 0; t < rt->nsched; t++) {
+	for (uint32_t cl = 0; cl < rt->nclusters; cl++) {
+		static const uint8_t bits[3] = {1, 2, 4};
+		bool has[3] = {cl < c->aic_cores, 2 * cl < c->aiv_cores, 2 * cl + 1 < c->aiv_cores};
+		for (uint32_t k = 0; k < 3; k++) {
+			struct dfb_core *core = &rt->cores[3 * cl + k];
+			core->id = 3 * cl + k;
+			core->cluster = cl;
+			core->kind = k == 0 ? DFB_CORE_AIC : DFB_CORE_AIV;
+			core->bit = bits[k];
+			core->present = has[k];
+			for (int p = 0; p < 2; p++)
+				core->slab[p].entries =
+					rt->slab_pool + ((size_t)core->id * 2 + (size_t)p) * rt->max_cond;
+		}
+	}
+	uint64_t per_task = rt->counters_per_slot < rt->max_cond ? rt->counters_per_slot : rt->max_cond;
+	for (uint32_t t = 0; t < rt->nsched_all; t++) {
 		struct dfb_sched *s = &rt->sched[t];
 		s->rt = rt;
 		s->id = (int)t;
-		s->cores = &rt->cores[n];
-		for (uint32_t cl = t; cl < rt->nclusters; cl += rt->nsched) {
-			static const uint8_t bits[3] = {1, 2, 4};
-			bool has[3] = {cl < c->aic_cores, 2 * cl < c->aiv_cores,
-				       2 * cl + 1 < c->aiv_cores};
-			for (int k = 0; k < 3; k++) {
-				if (!has[k])
-					continue;
-				struct dfb_core *core = &rt->cores[n];
-				core->id = n;
-				core->cluster = cl;
-				core->kind = k == 0 ? DFB_CORE_AIC : DFB_CORE_AIV;
-				core->bit = bits[k];
-				for (int p = 0; p < 2; p++)
-					core->slab[p].entries =
-						rt->slab_pool + ((size_t)n * 2 + (size_t)p) * rt->max_cond;
-				n++;
-				s->ncores++;
-			}
+		if (tracker_init(rt, &s->trk))
+			return -1;
+		s->scratch = calloc(rt->trk_words, sizeof(*s->scratch));
+		s->popped = calloc(3 * (size_t)rt->nclusters + 1, sizeof(*s->popped));
+		for (int q = 0; q < DFB_NSHAPES; q++) {
+			s->local[q].cap = (uint32_t)c->local_ready;
+			s->local[q].slots = calloc(c->local_ready + 1, sizeof(*s->local[q].slots));
+			if (!s->local[q].slots)
+				return -1;
 		}
-		s->local = calloc(c->local_ready + 1, sizeof(*s->local));
 		s->batch = calloc(c->release_batch, sizeof(*s->batch));
-		uint64_t per_task = rt->counters_per_slot < rt->max_cond ? rt->counters_per_slot
-									   : rt->max_cond;
-		uint64_t cap = (s->ncores * 2ull + c->max_async_waits) * per_task + 64;
-		if (!s->local || !s->batch || dfb_spsc_init(&s->engine_q, cap))
+		/* Room for every core's two subtasks and every waiting task. */
+		uint64_t cap = (rt->ncores * 2ull + c->max_async_waits) * per_task + 64;
+		if (!s->scratch || !s->popped || !s->batch || dfb_spsc_init(&s->engine_q, cap))
 			return -1;
 	}
+	dfb_assign_clusters(rt, rt->nsched);
 	return dfb_heap_init(rt);
 }
 
@@ -160,13 +219,16 @@ struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c, const struct 
 	}
 	if (c->verify && !(rt->done_flags = calloc(c->tasks, 1)))
 		goto nomem;
-	size_t qcap = 2;
+	size_t qcap = 65536; /* upstream PTO2_READY_QUEUE_SIZE; at least every slot */
 	while (qcap < w)
 		qcap <<= 1;
 	for (int q = 0; q < DFB_Q__COUNT; q++)
 		if (dfb_mpmc_init(&rt->ready[q], qcap))
 			goto nomem;
-	if (dfb_wl_init(&rt->wl, (uint32_t)c->max_async_waits, rt->max_cond))
+	unsigned wl_flags = (c->waitlist_ttas ? DFB_WL_TTAS : 0) |
+			    (c->waitlist_compact ? DFB_WL_COMPACT : 0) |
+			    (c->waitlist_padded ? DFB_WL_PADDED : 0);
+	if (dfb_wl_init(&rt->wl, (uint32_t)c->max_async_waits, rt->max_cond, wl_flags))
 		goto nomem;
 	if (sched_init(rt))
 		goto nomem;
@@ -196,12 +258,18 @@ void dfb_runtime_destroy(struct dfb_runtime *rt)
 		return;
 	if (rt->strategy && rt->strategy->fini && rt->sched)
 		rt->strategy->fini(rt);
-	for (uint32_t i = 0; rt->sched && i < rt->nsched; i++) {
-		free(rt->sched[i].local);
-		free(rt->sched[i].batch);
-		dfb_spsc_fini(&rt->sched[i].engine_q);
+	for (uint32_t i = 0; rt->sched && i < rt->nsched_all; i++) {
+		struct dfb_sched *s = &rt->sched[i];
+		for (int q = 0; q < DFB_NSHAPES; q++)
+			free(s->local[q].slots);
+		free(s->batch);
+		free(s->scratch);
+		free(s->popped);
+		tracker_fini(&s->trk);
+		dfb_spsc_fini(&s->engine_q);
 	}
 	free(rt->sched);
+	free(rt->wiring.cells);
 	free(rt->cores);
 	free(rt->slab_pool);
 	free(rt->heap);
@@ -240,22 +308,37 @@ static void round_reset(struct dfb_runtime *rt)
 		while (dfb_mailbox_try_pop(&rt->mailbox, &m))
 			;
 	}
-	for (uint32_t i = 0; i < rt->nsched; i++) {
+	for (uint32_t k = 0; k < 3 * rt->nclusters; k++) {
+		rt->cores[k].run.valid = rt->cores[k].pend.valid = 0;
+		rt->cores[k].dispatched = 0;
+	}
+	for (uint32_t i = 0; i < rt->nsched_all; i++) {
 		struct dfb_sched *s = &rt->sched[i];
 		memset(&s->c, 0, sizeof(s->c));
 		dfb_hist_reset(&s->lat);
-		s->nlocal = s->nbatch = 0;
+		for (int q = 0; q < DFB_NSHAPES; q++)
+			s->local[q].n = 0;
+		s->nbatch = 0;
+		s->fault_claimed = 0;
 		s->sched_start = s->sched_end = 0;
 		atomic_store_explicit(&s->progress, 0, memory_order_relaxed);
 		atomic_store_explicit(&s->phase, DFB_PH_START, memory_order_relaxed);
 		atomic_store_explicit(&s->phase_token, 0, memory_order_relaxed);
 		atomic_store_explicit(&s->engine_q.head, 0, memory_order_relaxed);
 		atomic_store_explicit(&s->engine_q.tail, 0, memory_order_relaxed);
-		for (uint32_t k = 0; k < s->ncores; k++) {
-			s->cores[k].run.valid = s->cores[k].pend.valid = 0;
-			s->cores[k].dispatched = 0;
-		}
 	}
+	/* Every round starts from the initial assignment: orch_to_sched's
+	 * reassignment is a round's own. */
+	dfb_assign_clusters(rt, rt->nsched);
+	atomic_store_explicit(&rt->active_sched, rt->nsched, memory_order_relaxed);
+	atomic_store_explicit(&rt->orch_done, false, memory_order_relaxed);
+	atomic_store_explicit(&rt->transition_requested, false, memory_order_relaxed);
+	atomic_store_explicit(&rt->reassigned, false, memory_order_relaxed);
+	atomic_store_explicit(&rt->wait_reassign, 0, memory_order_relaxed);
+	atomic_store_explicit(&rt->wiring.head, 0, memory_order_relaxed);
+	atomic_store_explicit(&rt->wiring.tail, 0, memory_order_relaxed);
+	rt->wiring.tail_cached = rt->wiring.head_cached = 0;
+	rt->wiring.batch_count = rt->wiring.batch_index = rt->wiring.backoff = 0;
 	rt->heap_len = 0;
 	rt->orch_start = rt->orch_end = 0;
 	atomic_store_explicit(&rt->orch_progress, 0, memory_order_relaxed);
@@ -270,7 +353,7 @@ static uint64_t total_progress(struct dfb_runtime *rt)
 	uint64_t p = atomic_load_explicit(&rt->orch_progress, memory_order_relaxed) +
 		     atomic_load_explicit(&rt->engine_fired, memory_order_relaxed) +
 		     atomic_load_explicit(&rt->consumed, memory_order_relaxed);
-	for (uint32_t i = 0; i < rt->nsched; i++)
+	for (uint32_t i = 0; i < rt->nsched_all; i++)
 		p += atomic_load_explicit(&rt->sched[i].progress, memory_order_relaxed);
 	return p;
 }
@@ -294,14 +377,18 @@ static void hang_dump(struct dfb_runtime *rt, const int *phases, const uint64_t 
 		DUMP("engine thread: %llu completions fired, %llu requests waiting\n",
 		     (unsigned long long)atomic_load(&rt->engine_fired),
 		     (unsigned long long)rt->heap_len);
-	for (uint32_t t = 0; t < rt->nsched; t++) {
+	DUMP("wiring queue: %llu tasks queued, %u of a popped batch left\n",
+	     (unsigned long long)(atomic_load(&rt->wiring.head) - atomic_load(&rt->wiring.tail)),
+	     rt->wiring.batch_count - rt->wiring.batch_index);
+	for (uint32_t t = 0; t < rt->nsched_all; t++) {
 		struct dfb_sched *s = &rt->sched[t];
-		DUMP("scheduler %u: %s (last FIN token %#llx), %llu FINs, %u local ready, %u batched\n",
-		     t, dfb_phase_names[phases[t]], (unsigned long long)tokens[t],
-		     (unsigned long long)s->c.fin_events, s->nlocal, s->nbatch);
-		for (uint32_t k = 0; k < s->ncores; k++) {
-			struct dfb_core *c = &s->cores[k];
-			if (!c->run.valid)
+		DUMP("scheduler %u%s: %s (last FIN token %#llx), %llu FINs, %u batched\n", t,
+		     t == rt->nsched ? " (the orchestrator, orch_to_sched)" : "",
+		     dfb_phase_names[phases[t]], (unsigned long long)tokens[t],
+		     (unsigned long long)s->c.fin_events, s->nbatch);
+		for (uint32_t k = 0; k < s->trk.nwords * 64; k++) {
+			struct dfb_core *c = s->trk.core[k];
+			if (!c || !c->run.valid)
 				continue;
 			DUMP("  core %u (%s, cluster %u): running task %llu subtask %u, FIN %+.1f us ago%s\n",
 			     c->id, c->kind == DFB_CORE_AIC ? "AIC" : "AIV", c->cluster,
@@ -314,7 +401,7 @@ static void hang_dump(struct dfb_runtime *rt, const int *phases, const uint64_t 
 	DUMP("async wait list: %u entries%s\n", n,
 	     rt->strategy->has_pending && rt->strategy->has_pending(rt) ? ", mailbox not empty" : "");
 	for (uint32_t i = 0; i < n; i++) {
-		struct dfb_wait_entry *e = &rt->wl.entries[i];
+		struct dfb_wait_entry *e = dfb_wl_entry(&rt->wl, i);
 		DUMP("  entry %u: token %#llx, %s, %d of %u conditions waiting\n", i,
 		     (unsigned long long)e->task_token,
 		     e->normal_done ? "all subtasks done" : "subtasks still running",
@@ -323,7 +410,7 @@ static void hang_dump(struct dfb_runtime *rt, const int *phases, const uint64_t 
 			struct dfb_cond *c = &e->conditions[k];
 			if (c->completion_type == DFB_CT_COUNTER)
 				DUMP("    condition %u: counter %u, expects >= %u%s\n", k,
-				     atomic_load((_Atomic uint32_t *)(uintptr_t)c->addr),
+				     atomic_load(c->counter),
 				     c->expected_value, c->done ? " (done)" : "");
 			else if (c->completion_type == DFB_CT_VIRTUAL && c->addr == UINT64_MAX)
 				DUMP("    condition %u: virtual engine, never completes (dropped)%s\n", k,
@@ -332,7 +419,7 @@ static void hang_dump(struct dfb_runtime *rt, const int *phases, const uint64_t 
 				DUMP("    condition %u: virtual engine, due %+.1f us from the hang%s\n", k,
 				     ((double)c->addr - (double)now) / 1e3, c->done ? " (done)" : "");
 			else
-				DUMP("    condition %u: completion type %u%s\n", k, c->completion_type,
+				DUMP("    condition %u: completion type %d%s\n", k, c->completion_type,
 				     c->done ? " (done)" : "");
 		}
 	}
@@ -350,9 +437,12 @@ static void check_drained(struct dfb_runtime *rt)
 			  "%u orphaned async wait entries, first for token %#llx: conditions "
 			  "registered after their task completed (with the spinlock strategy, "
 			  "the FIN-order race of multi-thread tasks; docs/MODEL.md)",
-			  dfb_wl_count(&rt->wl), (unsigned long long)rt->wl.entries[0].task_token);
+			  dfb_wl_count(&rt->wl), (unsigned long long)dfb_wl_entry(&rt->wl, 0)->task_token);
 	else if (rt->strategy->has_pending && rt->strategy->has_pending(rt))
 		dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1, "mailbox not empty at round end");
+	else if (atomic_load(&rt->wiring.head) != atomic_load(&rt->wiring.tail) ||
+		 rt->wiring.batch_index != rt->wiring.batch_count)
+		dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1, "wiring queue not empty at round end");
 	for (int q = 0; q < DFB_Q__COUNT; q++)
 		if (!dfb_mpmc_empty(&rt->ready[q]))
 			dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1, "ready queue %d not empty", q);
@@ -406,7 +496,7 @@ int dfb_runtime_run_round(struct dfb_runtime *rt, struct dfb_round_result *out)
 			last = p;
 			last_change = now;
 		} else if (now - last_change > budget) {
-			for (uint32_t i = 0; i < rt->nsched && i < 256; i++) {
+			for (uint32_t i = 0; i < rt->nsched_all && i < 256; i++) {
 				phases[i] = atomic_load_explicit(&rt->sched[i].phase, memory_order_relaxed);
 				tokens[i] = atomic_load_explicit(&rt->sched[i].phase_token, memory_order_relaxed);
 			}
@@ -436,7 +526,7 @@ join:
 
 	uint64_t s0 = UINT64_MAX, s1 = 0;
 	dfb_hist_reset(&out->reg_latency);
-	for (uint32_t i = 0; i < rt->nsched; i++) {
+	for (uint32_t i = 0; i < rt->nsched_all; i++) {
 		struct dfb_sched *s = &rt->sched[i];
 		if (s->sched_start && s->sched_start < s0)
 			s0 = s->sched_start;
@@ -453,7 +543,10 @@ join:
 	out->total_us = t1 > t0 ? (double)(t1 - t0) / 1e3 : 0;
 	out->tasks = rt->cfg.tasks;
 	out->subtasks = out->counters.dispatches;
-	out->peak_wait_entries = rt->wl.peak;
+	/* Upstream's shared mpsc_skipped_count (per-thread counts with
+	 * waitlist_padded are already in the sum). */
+	out->counters.mailbox_full_retries += atomic_load(rt->wl.skipped);
+	out->peak_wait_entries = *rt->wl.peak;
 	out->error = rt->err;
 	out->error.code = (enum dfb_err)atomic_load(&rt->err_code);
 	out->error.dump = hang_at ? rt->dump : NULL;

@@ -1,33 +1,94 @@
-/* The scheduler thread loop: observe FINs, run the async wait list's
- * poll_and_complete behind its gate, drain dependency-only tasks (thread 0),
- * dispatch ready subtasks to idle cores, release completed slots. */
+/* The scheduler thread loop (upstream scheduler_dispatch.cpp,
+ * resolve_and_dispatch): observe FINs on the running cores, run the async
+ * wait list's poll_and_complete behind its gate, wire submitted tasks and
+ * complete dependency-only ones (thread 0), dispatch ready subtasks, and,
+ * on an iteration without progress, release the completed slots. */
 #include "dfb_internal.h"
 
 /* Dependency-only tasks a loop iteration of thread 0 completes at most
- * (upstream drains up to 16 per loop). */
+ * (upstream DUMMY_DRAIN_BATCH). */
 #define DUMMY_PER_LOOP 16
 
-static int condition_state(struct dfb_sched *s, const struct dfb_cond *c, uint64_t now)
+/* ---- conditions: upstream's per-completion-type ops ------------------ */
+
+enum poll_state { POLL_PENDING, POLL_READY, POLL_FAILED };
+
+/* The clock a virtual-engine condition needs, read once a poll, and only
+ * when one is tested: upstream's poll reads no clock. */
+struct poll_ctx {
+	uint64_t now;
+};
+
+static enum poll_state counter_poll(const struct dfb_cond *c, struct poll_ctx *x)
 {
-	switch (c->completion_type) {
-	case DFB_CT_COUNTER: {
-		_Atomic uint32_t *ctr = (_Atomic uint32_t *)(uintptr_t)c->addr;
-		/* acquire: pairs with the engine's release store. */
-		return atomic_load_explicit(ctr, memory_order_acquire) >= c->expected_value;
-	}
-	case DFB_CT_VIRTUAL:
-		return now >= c->addr;
-	default:
-		dfb_raise(s->rt, DFB_ERR_COMPLETION_INVALID, NULL, s->id,
-			  "condition of completion type %u", c->completion_type);
-		return -1;
-	}
+	(void)x;
+	if (!c->counter)
+		return POLL_FAILED;
+	/* acquire: pairs with the engine's release store (upstream: a
+	 * volatile read after cache_invalidate_range). */
+	return atomic_load_explicit(c->counter, memory_order_acquire) >= c->expected_value
+		       ? POLL_READY
+		       : POLL_PENDING;
 }
+
+static void counter_retire(struct dfb_cond *c)
+{
+	(void)c;
+}
+
+/* The engine=virtual deviation: addr holds the due time. */
+static enum poll_state virtual_poll(const struct dfb_cond *c, struct poll_ctx *x)
+{
+	if (!x->now)
+		x->now = dfb_now_ns();
+	return x->now >= c->addr ? POLL_READY : POLL_PENDING;
+}
+
+struct completion_ops {
+	enum poll_state (*poll)(const struct dfb_cond *c, struct poll_ctx *x);
+	void (*retire)(struct dfb_cond *c);
+};
+
+/* Upstream's completion_backend_ops_for: COUNTER, SDMA_EVENT_RECORD (not
+ * modelled: no ops, so rejected as invalid, as an unknown type is), then
+ * the virtual engine's own type. */
+static const struct completion_ops completion_ops[] = {
+	[DFB_CT_COUNTER] = {counter_poll, counter_retire},
+	[DFB_CT_VIRTUAL] = {virtual_poll, counter_retire},
+};
+
+static enum poll_state cond_test(const struct dfb_cond *c, struct poll_ctx *x)
+{
+	if (c->done)
+		return POLL_READY;
+	const struct completion_ops *ops =
+		c->completion_type >= 0 &&
+				(size_t)c->completion_type < sizeof(completion_ops) / sizeof(completion_ops[0])
+			? &completion_ops[c->completion_type]
+			: NULL;
+	if (!ops || !ops->poll)
+		return POLL_FAILED;
+	return ops->poll(c, x);
+}
+
+static void cond_retire(struct dfb_cond *c)
+{
+	if (c->retired)
+		return;
+	const struct completion_ops *ops = &completion_ops[c->completion_type];
+	if (ops->retire)
+		ops->retire(c);
+	c->retired = 1;
+}
+
+/* ---- poll_and_complete --------------------------------------------------- */
 
 bool dfb_poll_and_complete(struct dfb_sched *s)
 {
 	struct dfb_runtime *rt = s->rt;
 	struct dfb_wait_list *wl = &rt->wl;
+	struct poll_ctx x = {0};
+	uint32_t completed = 0;
 
 	if (!dfb_wl_try_lock(wl)) {
 		s->c.poll_lock_misses++;
@@ -35,199 +96,231 @@ bool dfb_poll_and_complete(struct dfb_sched *s)
 	}
 	dfb_set_phase(s, DFB_PH_POLL);
 	s->c.polls++;
-	uint64_t before = s->c.drained_msgs + s->c.consumer_completions + s->c.inline_completions;
 	if (rt->strategy->drain)
-		rt->strategy->drain(s);
-	uint64_t now = dfb_now_ns();
-	for (uint32_t i = dfb_wl_count(wl); i-- > 0 && !dfb_stopped(rt);) {
-		struct dfb_wait_entry *e = &wl->entries[i];
-		for (uint32_t k = 0; k < e->condition_count && e->waiting_count > 0; k++) {
+		completed += rt->strategy->drain(s);
+	if (dfb_stopped(rt))
+		goto out;
+	for (uint32_t i = dfb_wl_count(wl); i-- > 0;) {
+		struct dfb_wait_entry *e = dfb_wl_entry(wl, i);
+		uintptr_t last_line = UINTPTR_MAX;
+		for (uint32_t k = 0; k < e->condition_count; k++) {
 			struct dfb_cond *c = &e->conditions[k];
 			if (c->done)
 				continue;
-			int st = condition_state(s, c, now);
-			if (st < 0)
+			if (c->completion_type == DFB_CT_COUNTER && c->counter) {
+				uintptr_t line = (uintptr_t)c->counter & ~(uintptr_t)(DFB_CACHELINE - 1);
+				if (line != last_line) {
+					dfb_cache_invalidate_range((const void *)line, sizeof(uint32_t));
+					last_line = line;
+				}
+			}
+			enum poll_state st = cond_test(c, &x);
+			if (st == POLL_FAILED) {
+				dfb_raise(rt, DFB_ERR_COMPLETION_INVALID, e->slot, s->id,
+					  "condition of completion type %d", c->completion_type);
 				goto out;
-			if (st) {
+			}
+			if (st == POLL_READY) {
 				c->done = 1;
+				cond_retire(c);
 				e->waiting_count--;
 			}
 		}
 		if (e->normal_done && e->waiting_count <= 0) {
 			struct dfb_slot *slot = e->slot;
-			dfb_wl_remove(wl, i);
+			if (rt->strategy->poll_full_batch_fails && !rt->cfg.spinlock_release_in_place &&
+			    s->nbatch >= rt->cfg.release_batch) {
+				dfb_raise(rt, DFB_ERR_ASYNC_WAIT_OVERFLOW, slot, s->id,
+					  "the release batch (%u of release_batch = %llu) is full when "
+					  "poll_and_complete completes a task (293e88a32 fails here; "
+					  "the merge releases in place)",
+					  s->nbatch, (unsigned long long)rt->cfg.release_batch);
+				goto out;
+			}
+			dfb_close(s, slot, DFB_CLOSED_CONSUMER);
 			s->c.consumer_completions++;
 			dfb_complete_task(s, slot);
+			dfb_release_push(s, slot);
+			completed++;
+			dfb_wl_remove(wl, i);
 		}
 	}
 out:
 	dfb_wl_unlock(wl);
-	return s->c.drained_msgs + s->c.consumer_completions + s->c.inline_completions != before;
+	return completed > 0;
 }
 
-static bool core_has_room(const struct dfb_runtime *rt, const struct dfb_core *c)
+/* ---- ORPHANED_CONDITIONS and the fin_race fault ------------------------ */
+
+bool dfb_orphaned(struct dfb_sched *s, struct dfb_slot *slot, const struct dfb_subtask *st,
+		  uint64_t token_now, uint32_t n)
 {
-	return !c->run.valid || (rt->cfg.dual_slot && !c->pend.valid);
+	uint32_t closed = atomic_load_explicit(&slot->closed, memory_order_relaxed);
+	if (__builtin_expect(token_now == st->token && !closed, 1))
+		return false;
+	struct dfb_runtime *rt = s->rt;
+	char how[160];
+	if (token_now != st->token)
+		snprintf(how, sizeof(how), "its slot already holds task %u:%u (the slot was reused)",
+			 (unsigned)(token_now >> 32), (unsigned)token_now);
+	else
+		snprintf(how, sizeof(how), "%s %d had completed it",
+			 closed >> 16 == DFB_CLOSED_INLINE ? "the last FIN, inline on thread"
+							   : "the wait-list holder, thread",
+			 (int)(closed & 0xffff) - 1);
+	dfb_raise_task(rt, DFB_ERR_ORPHANED_CONDITIONS, 0, st->task_index, st->token, s->id,
+		       "thread %d brought %u conditions of subtask %u after %s: on_subtask_complete "
+		       "ran before register_deferred (scheduler_completion.cpp at 293e88a32)",
+		       s->id, n, st->index, how);
+	return true;
 }
 
-static void start_on(struct dfb_sched *s, struct dfb_core *core, struct dfb_slot *slot,
-		     uint32_t index, uint64_t now)
+/* Another subtask of the FIN's task still on this thread's cores? */
+static bool sibling_here(struct dfb_sched *s, const struct dfb_subtask *st)
 {
-	struct dfb_subtask *st = core->run.valid ? &core->pend : &core->run;
-	uint64_t start = now;
-	if (st == &core->pend && core->run.deadline_ns > now)
-		start = core->run.deadline_ns;
-	st->slot = slot;
-	st->index = index;
-	st->start_ns = start;
-	st->deadline_ns = start + slot->kernel_ns;
-	st->parity = (uint8_t)(core->dispatched++ & 1);
-	st->valid = 1;
-	s->c.dispatches++;
-	dfb_core_start(s, core, st);
+	const struct dfb_tracker *t = &s->trk;
+	for (uint32_t w = 0; w < t->nwords; w++)
+		for (uint64_t m = t->aic[w] | t->aiv[w]; m; m &= m - 1) {
+			const struct dfb_core *c = t->core[w * 64 + (uint32_t)__builtin_ctzll(m)];
+			if ((c->run.valid && c->run.token == st->token) ||
+			    (c->pend.valid && c->pend.token == st->token))
+				return true;
+		}
+	return false;
 }
 
-/* Places as many of the task's remaining blocks as this thread's cores
- * take; true when none remain. */
-static bool dispatch_task(struct dfb_sched *s, struct dfb_slot *slot, uint64_t now)
+void dfb_fault_fin_race_stall(struct dfb_sched *s, const struct dfb_subtask *st)
 {
 	struct dfb_runtime *rt = s->rt;
-	unsigned width = (unsigned)__builtin_popcount(slot->mask);
+	struct dfb_slot *slot = st->slot;
+	if (sibling_here(s, st))
+		return;
+	/* Until the task's registration is closed (it completed) or its slot
+	 * was reused; bounded by the hang budget, whose watchdog stops the
+	 * round if nothing else moves. */
+	dfb_set_phase(s, DFB_PH_FAULT_STALL);
+	while (!dfb_stopped(rt) && dfb_slot_token(slot) == st->token &&
+	       !atomic_load_explicit(&slot->closed, memory_order_relaxed))
+		dfb_spin_hint(rt->hint);
+	dfb_set_phase(s, DFB_PH_FIN);
+}
 
-	if (width == 1) {
-		uint8_t kind = slot->mask == 1 ? DFB_CORE_AIC : DFB_CORE_AIV;
-		for (uint32_t i = 0; i < s->ncores && slot->next_block < slot->blocks; i++) {
-			struct dfb_core *c = &s->cores[i];
-			while (c->kind == kind && core_has_room(rt, c) &&
-			       slot->next_block < slot->blocks)
-				start_on(s, c, slot, slot->next_block++, now);
-		}
-		return slot->next_block == slot->blocks;
+/* ---- FINs: check_running_cores_for_completion ----------------------------- */
+
+static void fin(struct dfb_sched *s, struct dfb_core *c, struct dfb_subtask *st)
+{
+	struct dfb_runtime *rt = s->rt;
+	dfb_set_phase(s, DFB_PH_FIN);
+	atomic_store_explicit(&s->phase_token, st->token, memory_order_relaxed);
+	s->c.fin_events++;
+	struct dfb_subtask copy = *st;
+	st->valid = 0;
+	rt->strategy->on_fin(s, c, &copy);
+	dfb_progress(s);
+}
+
+/* The register transitions of upstream's decide_slot_transition, on a
+ * core whose subtasks finish at their deadlines: a pending subtask starts
+ * (and is acknowledged) when the running one ends.  True when a running
+ * subtask finished. */
+static bool check_core(struct dfb_sched *s, uint32_t off, uint64_t now)
+{
+	struct dfb_tracker *t = &s->trk;
+	struct dfb_core *c = t->core[off];
+	uint64_t m = 1ull << (off & 63);
+	_Atomic uint64_t *states = &t->states[off >> 6], *pocc = &t->pocc[off >> 6];
+
+	if (c->pend.valid && now >= c->pend.deadline_ns) {
+		/* Case 1: the pending subtask's FIN, so both are done; the
+		 * pending one completes first, as upstream orders them. */
+		fin(s, c, &c->pend);
+		fin(s, c, &c->run);
+		dfb_trk_update(states, m, 0);
+		dfb_trk_update(pocc, 0, m);
+		return true;
 	}
-	/* MIX: a block needs every core it names idle in one cluster. */
-	for (uint32_t i = 0; i < s->ncores && slot->next_block < slot->blocks;) {
-		uint32_t cl = s->cores[i].cluster, j = i;
-		uint8_t have = 0;
-		for (; j < s->ncores && s->cores[j].cluster == cl; j++)
-			if (!s->cores[j].run.valid)
-				have |= s->cores[j].bit;
-		if ((have & slot->mask) == slot->mask) {
-			uint32_t b = slot->next_block++, rank = 0;
-			for (uint32_t k = i; k < j; k++)
-				if (s->cores[k].bit & slot->mask)
-					start_on(s, &s->cores[k], slot, b * width + rank++, now);
+	if (now >= c->run.deadline_ns) {
+		fin(s, c, &c->run);
+		if (c->pend.valid) {
+			/* Case 2: the pending subtask's ACK: promote it. */
+			c->run = c->pend;
+			c->pend.valid = 0;
+			dfb_trk_update(pocc, 0, m);
+		} else {
+			/* Case 3: the core goes idle. */
+			dfb_trk_update(states, m, 0);
+			dfb_trk_update(pocc, 0, m);
 		}
-		i = j;
+		return true;
 	}
-	return slot->next_block == slot->blocks;
+	/* Case 4: the running subtask's ACK frees the pending payload slot
+	 * unless a pending subtask holds it. */
+	if (!c->pend.valid)
+		dfb_trk_update(pocc, 0, m);
+	return false;
 }
 
-static enum dfb_shape_q queue_of(const struct dfb_slot *slot)
+static bool check_running_cores(struct dfb_sched *s, uint64_t now)
 {
-	if (slot->mask == 1)
-		return DFB_Q_AIC;
-	if (__builtin_popcount(slot->mask) == 1)
-		return DFB_Q_AIV;
-	return DFB_Q_MIX;
-}
-
-static uint32_t has_room(struct dfb_sched *s, int q)
-{
-	bool aic = false, aiv = false;
-	for (uint32_t i = 0; i < s->ncores; i++)
-		if (core_has_room(s->rt, &s->cores[i])) {
-			if (s->cores[i].kind == DFB_CORE_AIC)
-				aic = true;
-			else
-				aiv = true;
-		}
-	return q == DFB_Q_AIC ? aic : q == DFB_Q_AIV ? aiv : aic && aiv;
-}
-
-static bool dispatch(struct dfb_sched *s, uint64_t now)
-{
+	struct dfb_tracker *t = &s->trk;
 	struct dfb_runtime *rt = s->rt;
 	bool did = false;
-	uint32_t room[DFB_Q__COUNT] = {0};
-
-	for (uint32_t i = 0; i < s->ncores; i++)
-		if (core_has_room(rt, &s->cores[i]))
-			room[s->cores[i].kind == DFB_CORE_AIC ? DFB_Q_AIC : DFB_Q_AIV]++;
-	room[DFB_Q_MIX] = room[DFB_Q_AIC] && room[DFB_Q_AIV];
-
-	dfb_set_phase(s, DFB_PH_DISPATCH);
-	/* Local buffer first: tasks this thread just made ready.  What does
-	 * not fit here goes to the shared queues for the other threads. */
-	for (uint32_t i = 0; i < s->nlocal; i++) {
-		struct dfb_slot *slot = s->local[i];
-		enum dfb_shape_q q = queue_of(slot);
-		uint32_t before = slot->next_block;
-		if (room[q] && dispatch_task(s, slot, now)) {
-			did = true;
-			continue;
-		}
-		did |= slot->next_block != before;
-		dfb_ready_push(rt, q, slot);
-	}
-	s->nlocal = 0;
-
-	for (int q = DFB_Q_AIC; q <= DFB_Q_MIX; q++) {
-		while (room[q]) {
-			struct dfb_slot *slot = dfb_mpmc_pop(&rt->ready[q]);
-			if (!slot)
-				break;
-			uint32_t before = slot->next_block;
-			bool all = dispatch_task(s, slot, now);
-			did |= slot->next_block != before;
-			if (!all) {
-				dfb_ready_push(rt, q, slot);
-				break;
-			}
-			room[q] = has_room(s, q);
+	for (uint32_t w = 0; w < t->nwords; w++) {
+		uint64_t running = ~atomic_load_explicit(&t->states[w], memory_order_relaxed) &
+				   (t->aic[w] | t->aiv[w]);
+		for (; running; running &= running - 1) {
+			did |= check_core(s, w * 64 + (uint32_t)__builtin_ctzll(running), now);
+			if (dfb_stopped(rt))
+				return did;
 		}
 	}
 	return did;
 }
 
-static bool poll_cores(struct dfb_sched *s, uint64_t now)
+static bool has_running_cores(const struct dfb_tracker *t)
 {
-	struct dfb_runtime *rt = s->rt;
-	bool did = false;
-
-	for (uint32_t i = 0; i < s->ncores; i++) {
-		struct dfb_core *c = &s->cores[i];
-		if (!c->run.valid || now < c->run.deadline_ns)
-			continue;
-		dfb_set_phase(s, DFB_PH_FIN);
-		atomic_store_explicit(&s->phase_token, c->run.slot->token, memory_order_relaxed);
-		s->c.fin_events++;
-		struct dfb_subtask st = c->run;
-		/* Promote the preloaded subtask before handling the FIN, as
-		 * the core starts it as soon as the running one ends. */
-		c->run = c->pend;
-		c->pend.valid = 0;
-		rt->strategy->on_fin(s, c, &st);
-		atomic_fetch_add_explicit(&s->progress, 1, memory_order_relaxed);
-		did = true;
-		if (dfb_stopped(rt))
-			break;
-	}
-	return did;
+	for (uint32_t w = 0; w < t->nwords; w++)
+		if (~atomic_load_explicit(&t->states[w], memory_order_relaxed) & (t->aic[w] | t->aiv[w]))
+			return true;
+	return false;
 }
+
+/* ---- thread 0: dependency-only tasks ------------------------------------ */
 
 static bool drain_dummies(struct dfb_sched *s)
 {
 	struct dfb_runtime *rt = s->rt;
-	bool did = false;
-	for (int i = 0; i < DUMMY_PER_LOOP; i++) {
-		struct dfb_slot *slot = dfb_mpmc_pop(&rt->ready[DFB_Q_DUMMY]);
-		if (!slot)
-			break;
+	struct dfb_slot *got[DUMMY_PER_LOOP];
+	unsigned n = dfb_mpmc_pop_batch(&rt->ready[DFB_Q_DUMMY], (void **)got, DUMMY_PER_LOOP);
+	for (unsigned i = 0; i < n; i++) {
 		s->c.dummy_completions++;
-		dfb_complete_task(s, slot);
-		did = true;
+		dfb_complete_task(s, got[i]);
+		/* Upstream appends first, then releases a full batch. */
+		s->batch[s->nbatch++] = got[i];
+		if (s->nbatch >= rt->cfg.release_batch)
+			dfb_release_batch(s);
 	}
-	return did;
+	return n > 0;
+}
+
+/* ---- the loop ------------------------------------------------------------- */
+
+/* orch_to_sched: park until the orchestrator has reassigned the clusters;
+ * false when the round stops meanwhile. */
+static bool core_transition(struct dfb_sched *s)
+{
+	struct dfb_runtime *rt = s->rt;
+	dfb_set_phase(s, DFB_PH_TRANSITION);
+	/* release: our tracker and core writes happen before the
+	 * orchestrator rewrites the trackers. */
+	atomic_fetch_add_explicit(&rt->wait_reassign, 1, memory_order_release);
+	/* acquire: pairs with the orchestrator's release of reassigned. */
+	while (!atomic_load_explicit(&rt->reassigned, memory_order_acquire)) {
+		if (dfb_stopped(rt))
+			return false;
+		dfb_spin_hint(rt->hint);
+	}
+	return true;
 }
 
 void *dfb_scheduler_main(void *arg)
@@ -235,29 +328,41 @@ void *dfb_scheduler_main(void *arg)
 	struct dfb_sched *s = arg;
 	struct dfb_runtime *rt = s->rt;
 	uint64_t total = rt->cfg.tasks;
+	/* The orchestrator joining with orch_to_sched already has its cores. */
+	bool cores_released = !rt->cfg.orch_to_sched || (uint32_t)s->id == rt->nsched;
 
-	dfb_thread_bind(rt, DFB_ROLE_SCHEDULER, s->id); /* placement (topology.c) */
+	if ((uint32_t)s->id < rt->nsched)
+		dfb_thread_bind(rt, DFB_ROLE_SCHEDULER, s->id); /* placement (topology.c) */
 	s->sched_start = dfb_now_ns();
 	while (!dfb_stopped(rt)) {
+		if (!cores_released &&
+		    /* acquire: pairs with the orchestrator's release. */
+		    atomic_load_explicit(&rt->transition_requested, memory_order_acquire)) {
+			if (!core_transition(s))
+				break;
+			cores_released = true;
+		}
+		bool did = false;
+		/* The cores' register reads: in this model, their deadlines. */
 		uint64_t now = dfb_now_ns();
-		bool did = poll_cores(s, now);
+		if (has_running_cores(&s->trk))
+			did |= check_running_cores(s, now);
 		if (dfb_stopped(rt))
 			break; /* keep the state a hang dump will show */
 		if (dfb_wl_count(&rt->wl) > 0 ||
 		    (rt->strategy->has_pending && rt->strategy->has_pending(rt)))
 			did |= dfb_poll_and_complete(s);
-		if (s->id == 0)
+		if (s->id == 0) {
+			did |= dfb_wiring_drain(s) > 0;
 			did |= drain_dummies(s);
-		did |= dispatch(s, now);
+		}
+		dfb_dispatch_ready(s, now, &did);
 		if (!did) {
-			dfb_set_phase(s, DFB_PH_IDLE);
-			if (s->nbatch) {
-				dfb_set_phase(s, DFB_PH_RELEASE);
-				dfb_release_batch(s);
-				continue;
-			}
+			dfb_set_phase(s, DFB_PH_RELEASE);
+			dfb_release_batch(s);
 			if (atomic_load_explicit(&rt->consumed, memory_order_relaxed) == total)
 				break;
+			dfb_set_phase(s, DFB_PH_IDLE);
 			dfb_spin_hint(rt->hint);
 		}
 	}

@@ -60,8 +60,6 @@ static void deferred_heavy_defaults(struct dfb_config *c)
 	c->conditions_per_task = 4;
 	c->kernel_us = 10;
 	c->engine_latency_us = 10;
-	c->aic_cores = 8;
-	c->aiv_cores = 16;
 	c->chains = 32;
 }
 
@@ -151,6 +149,34 @@ static void pa_unroll_task(const struct dfb_config *c, uint64_t i, struct dfb_ta
 	pa_chain_task(c, i, base, cpos, d);
 	if (chain == 1 && cpos == 3)
 		producer(d, base + 4); /* UP of group 1 <- UP of group 0 */
+	d->scope_end = pos == per - 1;
+}
+
+/* paged_attention_unroll_manual_scope: the same requests in a manual scope
+ * each, with explicit dependencies only (upstream's orchestration):
+ * SF <- QK, PV <- SF, UP <- PV, a group's UP <- the previous group's UP,
+ * and only the last UP <- the request's alloc task (it keeps the scratch
+ * buffers alive).  QK has no producer. */
+static void pa_manual_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d)
+{
+	unsigned groups = c->variant == 2 ? 2 : 1, per = 1 + 4 * groups;
+	uint64_t base = i - i % per;
+	unsigned pos = (unsigned)(i % per);
+	if (pos == 0) {
+		memset(d, 0, sizeof(*d));
+		d->alloc = 1;
+		return;
+	}
+	unsigned group = (pos - 1) / 4, k = (pos - 1) % 4;
+	kernel_task(c, i, k % 2 == 0 ? 0x1 : 0x2, d); /* QK, PV cube; SF, UP vector */
+	if (k == 3)
+		d->kernel_ns = SHORT_KERNEL(c);
+	if (k > 0)
+		producer(d, i - 1);
+	if (k == 3 && group > 0)
+		producer(d, base + 4 * group); /* the previous group's UP */
+	if (k == 3 && group == groups - 1)
+		producer(d, base);             /* the alloc task */
 	d->scope_end = pos == per - 1;
 }
 
@@ -263,7 +289,6 @@ static void dummy_task(const struct dfb_config *c, uint64_t i, struct dfb_task_d
 
 static void nested_defaults(struct dfb_config *c)
 {
-	c->rings = 3;
 	c->tasks = NESTED_PERIOD * 100;
 }
 
@@ -316,6 +341,13 @@ static const struct dfb_shape paged_attention_unroll = {
 	.summary = "upstream: alloc + QK->SF->PV->UP chains per request (variant 1: 256, 2: 64x2 with UP chained)",
 	.defaults = pa_unroll_defaults,
 	.task = pa_unroll_task,
+};
+
+static const struct dfb_shape paged_attention_unroll_manual_scope = {
+	.name = "paged_attention_unroll_manual_scope",
+	.summary = "upstream: paged_attention_unroll in manual scopes, explicit dependencies only (variant 1: 256 requests, 2: 64x2)",
+	.defaults = pa_unroll_defaults,
+	.task = pa_manual_task,
 };
 
 static const struct dfb_shape batch_paged_attention = {
@@ -375,6 +407,7 @@ const struct dfb_shape *const dfb_shapes[] = {
 	&alternating_matmul_add,
 	&benchmark_bgemm,
 	&paged_attention_unroll,
+	&paged_attention_unroll_manual_scope,
 	&batch_paged_attention,
 	&spmd_paged_attention,
 	&deferred_notify_demo,

@@ -1,9 +1,23 @@
-/* Strategy B: the lock-free MPSC mailbox of upstream PR #895.  FIN threads
- * push CONDITION and TASK_NORMAL_DONE messages; whoever holds the wait-list
- * lock drains them in claim order. */
+/* Strategy B: the lock-free MPSC mailbox of upstream PR #895 as merged
+ * (4798fd2ed).  FIN threads push CONDITION and TASK_NORMAL_DONE messages
+ * (scheduler_completion.cpp, complete_slot_task); whoever holds the
+ * wait-list lock drains them in claim order (pto_async_wait.h,
+ * drain_aicore_completion_mailbox_locked). */
 #include "dfb_internal.h"
 
-static void mailbox_drain(struct dfb_sched *s);
+static uint32_t mailbox_drain(struct dfb_sched *s);
+
+/* A push refused by a full ring: upstream counts it in the wait list's
+ * shared mpsc_skipped_count (relaxed fetch_add beside `count`); with
+ * waitlist_padded each thread counts its own. */
+static inline void count_skipped(struct dfb_sched *s)
+{
+	struct dfb_runtime *rt = s->rt;
+	if (rt->wl.padded)
+		s->c.mailbox_full_retries++;
+	else
+		atomic_fetch_add_explicit(rt->wl.skipped, 1, memory_order_relaxed);
+}
 
 /* Retries a push until it lands; false only when the round is stopping.
  * Upstream only spin-hints and retries: only the wait-list holder empties
@@ -17,7 +31,7 @@ static bool push(struct dfb_sched *s, const struct dfb_msg_payload *m)
 	while (!(rt->mailbox.cached_tail
 			 ? dfb_mailbox_try_push_cached(&rt->mailbox, m, &s->c.cas_retries)
 			 : dfb_mailbox_try_push(&rt->mailbox, m, &s->c.cas_retries))) {
-		s->c.mailbox_full_retries++;
+		count_skipped(s);
 		if (rt->cfg.mailbox_full_drain && dfb_wl_try_lock(&rt->wl)) {
 			mailbox_drain(s);
 			dfb_wl_unlock(&rt->wl);
@@ -43,27 +57,37 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 	if (payload) {
 		const struct dfb_slab *slab = &core->slab[st->parity];
 		uint64_t t0 = dfb_lat_start(rt);
-		if (slab->error_code) {
-			dfb_raise(rt, DFB_ERR_SLAB_ERROR, slot, s->id, "slab error code %d",
-				  slab->error_code);
+		int32_t slab_err = slab->error_code;
+		if (slab_err) {
+			/* Upstream publishes the kernel's own code. */
+			dfb_raise_task(rt, DFB_ERR_SLAB_ERROR, slab_err, st->task_index, st->token,
+				       s->id, "slab error code %d", slab_err);
 			return;
 		}
-		if (slab->count > rt->max_cond) {
-			dfb_raise(rt, DFB_ERR_REGISTRATION_FAILED, slot, s->id,
-				  "slab count %u exceeds %u", slab->count, rt->max_cond);
+		uint32_t cond_count = slab->count;
+		if (cond_count > rt->max_cond) {
+			dfb_raise_task(rt, DFB_ERR_REGISTRATION_FAILED,
+				       dfb_err_upstream_status(DFB_ERR_REGISTRATION_FAILED),
+				       st->task_index, st->token, s->id, "slab count %u exceeds %u",
+				       cond_count, rt->max_cond);
 			return;
 		}
-		if (slab->count > 0) {
+		if (cond_count > 0) {
 			/* release: kept as upstream wrote it; the acq_rel
 			 * fetch_add in on_subtask_complete below already
 			 * orders it for the last subtask's acquire. */
 			atomic_store_explicit(&slot->any_subtask_deferred, true,
 					      memory_order_release);
+			const uint64_t token = dfb_slot_token(slot);
+			/* The ORPHANED_CONDITIONS check every strategy pays
+			 * where its conditions go out; it cannot fire here. */
+			if (dfb_orphaned(s, slot, st, token, cond_count))
+				return;
 			dfb_set_phase(s, DFB_PH_PUSH);
-			for (uint32_t i = 0; i < slab->count; i++) {
+			for (uint32_t i = 0; i < cond_count; i++) {
 				const struct dfb_slab_entry *e = &slab->entries[i];
 				struct dfb_msg_payload m = {
-					.task_token = slot->token,
+					.task_token = token,
 					.addr = e->addr,
 					.expected_value = e->expected_value,
 					.engine = e->engine,
@@ -81,13 +105,14 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 	}
 
 	bool mixed = dfb_on_subtask_complete(slot);
+	dfb_fault_fin_race(s, st, mixed);
 	/* acquire: pairs with the release store above, made by whichever
 	 * subtask of this task had conditions. */
 	if (mixed && payload &&
 	    atomic_load_explicit(&slot->any_subtask_deferred, memory_order_acquire)) {
 		uint64_t t0 = dfb_lat_start(rt);
 		struct dfb_msg_payload m = {
-			.task_token = slot->token,
+			.task_token = dfb_slot_token(slot),
 			.addr = (uint64_t)(uintptr_t)slot,
 			.kind = DFB_MSG_TASK_NORMAL_DONE,
 		};
@@ -97,65 +122,68 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 		if (rt->cfg.measure_latency)
 			lat += dfb_now_ns() - t0;
 	} else if (mixed) {
-		s->c.inline_completions++;
-		dfb_complete_task(s, slot);
+		if (payload)
+			dfb_close(s, slot, DFB_CLOSED_INLINE);
+		dfb_complete_inline(s, slot);
 	}
 	s->c.registrations += registered;
 	if (payload && rt->cfg.measure_latency)
 		dfb_hist_add(&s->lat, lat);
 }
 
-static void mailbox_drain(struct dfb_sched *s)
+/* Upstream's drain with a scheduler-aware sink; returns the tasks it
+ * completed inline.  An error is raised and stops the round. */
+static uint32_t mailbox_drain(struct dfb_sched *s)
 {
 	struct dfb_runtime *rt = s->rt;
 	struct dfb_msg_payload m;
+	uint32_t completed = 0;
 
 	while (dfb_mailbox_try_pop(&rt->mailbox, &m)) {
 		s->c.drained_msgs++;
-		struct dfb_wait_entry *e = dfb_wl_find(&rt->wl, m.task_token);
-		switch (m.kind) {
-		case DFB_MSG_CONDITION: {
+		if (m.kind == DFB_MSG_CONDITION) {
+			struct dfb_wait_entry *e = dfb_wl_find(&rt->wl, m.task_token);
 			if (!e && !(e = dfb_wl_create(&rt->wl, m.task_token, NULL))) {
 				dfb_raise(rt, DFB_ERR_ASYNC_WAIT_OVERFLOW, NULL, s->id,
 					  "task token %#llx needs a wait entry; all %u in use",
 					  (unsigned long long)m.task_token, rt->wl.max_entries);
-				return;
+				return completed;
 			}
-			struct dfb_slab_entry c = {
-				.addr = m.addr,
-				.expected_value = m.expected_value,
-				.engine = m.engine,
-				.completion_type = m.completion_type,
-			};
-			if (dfb_wl_append(&rt->wl, e, &c)) {
+			if (dfb_wl_append(&rt->wl, e, m.addr, m.expected_value, m.engine,
+					  m.completion_type)) {
 				dfb_raise(rt, DFB_ERR_REGISTRATION_FAILED, e->slot, s->id,
 					  "task token %#llx has more than %u conditions",
 					  (unsigned long long)m.task_token, rt->wl.max_conditions);
-				return;
+				return completed;
 			}
-			break;
-		}
-		case DFB_MSG_TASK_NORMAL_DONE: {
+		} else if (m.kind == DFB_MSG_TASK_NORMAL_DONE) {
 			struct dfb_slot *slot = (struct dfb_slot *)(uintptr_t)m.addr;
-			if (e) {
-				e->slot = slot;
-				e->normal_done = true;
-			} else {
+			struct dfb_wait_entry *e = dfb_wl_find(&rt->wl, m.task_token);
+			if (!e) {
 				/* No conditions arrived for it: complete now
 				 * rather than grow the list (upstream's
-				 * try_inline_complete_locked). */
-				s->c.inline_completions++;
+				 * try_inline_complete_locked, which releases a
+				 * full batch in place). */
+				dfb_close(s, slot, DFB_CLOSED_CONSUMER);
+				s->c.consumer_completions++;
 				dfb_complete_task(s, slot);
+				dfb_release_push(s, slot);
+				completed++;
+			} else {
+				if (!e->slot)
+					e->slot = slot;
+				e->normal_done = true;
 			}
-			break;
-		}
-		default:
-			dfb_raise(rt, DFB_ERR_UNKNOWN_MSG_KIND, NULL, s->id,
+		} else {
+			/* Upstream reports an unknown kind as a failed
+			 * registration. */
+			dfb_raise(rt, DFB_ERR_REGISTRATION_FAILED, NULL, s->id,
 				  "message kind %u for task token %#llx", m.kind,
 				  (unsigned long long)m.task_token);
-			return;
+			return completed;
 		}
 	}
+	return completed;
 }
 
 static bool mailbox_has_pending(struct dfb_runtime *rt)
@@ -203,12 +231,13 @@ static uint64_t mailbox_transport_drain(struct dfb_runtime *rt, struct dfb_msg_p
 
 const struct dfb_strategy dfb_strategy_mailbox = {
 	.name = "mailbox",
-	.summary = "lock-free MPSC mailbox drained by the wait-list holder (upstream PR #895)",
+	.summary = "lock-free MPSC mailbox drained by the wait-list holder (upstream PR #895, 4798fd2ed)",
 	.init = mailbox_init,
 	.fini = mailbox_fini,
 	.on_fin = mailbox_on_fin,
 	.drain = mailbox_drain,
 	.has_pending = mailbox_has_pending,
+	.poll_full_batch_fails = false,
 	.transport_push = mailbox_transport_push,
 	.transport_drain = mailbox_transport_drain,
 };

@@ -1,31 +1,64 @@
-/* Strategy A: the spin-lock baseline, upstream before PR #895.  Every FIN
- * of a task with a payload takes the wait-list lock through
- * register_deferred, retrying after the spin hint while the lock is held. */
+/* Strategy A: the spin-lock baseline, upstream at 293e88a32 (the parent of
+ * PR #895's merge).  Every FIN of a task with a payload calls
+ * on_subtask_complete and then register_deferred under the wait-list
+ * try-lock, retrying after the spin hint while the lock is held
+ * (scheduler_completion.cpp, complete_slot_task; pto_async_wait.h,
+ * register_deferred). */
 #include <string.h>
 
 #include "dfb_internal.h"
 
-/* `token` is the task's, read by the caller before its on_subtask_complete:
- * afterwards another thread may complete the task and the slot be reused. */
-static enum dfb_reg_result register_deferred(struct dfb_wait_list *wl, struct dfb_slot *slot,
-					     uint64_t token, const struct dfb_slab *slab,
-					     bool mixed, enum dfb_err *err)
+/* The baseline's staging array of completions drained from its (always
+ * empty) AICore mailbox: never written here, as upstream's runtime never
+ * pushes to that mailbox, but read where upstream reads it (the loop gate
+ * and absorb_pending_completions_locked), on a line of its own. */
+static struct {
+	DFB_ALIGNED _Atomic int32_t count;
+	/* The baseline's AICore mailbox indices, which its poll_and_complete
+	 * checks (drain_aicore_completion_mailbox_locked) and nothing moves. */
+	DFB_ALIGNED _Atomic uint64_t mailbox_head;
+	DFB_ALIGNED _Atomic uint64_t mailbox_tail;
+} pending_completions;
+
+/* Upstream's register_deferred.  `fin` is the FIN's own subtask record
+ * (its token and index captured at dispatch), NULL from the unit tests;
+ * with it, conditions that arrive for a task whose registration is already
+ * closed fail the round as ORPHANED_CONDITIONS.  *status receives the
+ * status upstream publishes on ERROR. */
+static enum dfb_reg_result register_deferred(struct dfb_sched *s, struct dfb_wait_list *wl,
+					     struct dfb_slot *slot, const struct dfb_subtask *fin,
+					     const struct dfb_slab *slab, bool normal_done,
+					     enum dfb_err *err, int32_t *status)
 {
 	if (!dfb_wl_try_lock(wl))
 		return DFB_REG_SKIPPED;
 	enum dfb_reg_result r = DFB_REG_REGISTERED;
 	if (slab->error_code) {
 		*err = DFB_ERR_SLAB_ERROR;
+		*status = slab->error_code;  /* upstream publishes the kernel's own code */
 		r = DFB_REG_ERROR;
 		goto out;
 	}
-	if (slab->count > wl->max_conditions) {
+	uint32_t deferred_count = slab->count;
+	if (deferred_count > wl->max_conditions) {
 		*err = DFB_ERR_REGISTRATION_FAILED;
 		r = DFB_REG_ERROR;
 		goto out;
 	}
+	/* Upstream re-reads the task id here, after on_subtask_complete:
+	 * the slot may hold another task by now (docs/MODEL.md). */
+	uint64_t token = dfb_slot_token(slot);
+	if (deferred_count > 0 && fin && s && dfb_orphaned(s, slot, fin, token, deferred_count)) {
+		*err = DFB_ERR_ORPHANED_CONDITIONS;
+		r = DFB_REG_ERROR;
+		goto out;
+	}
 	struct dfb_wait_entry *e = dfb_wl_find(wl, token);
-	if (!e && slab->count == 0) {
+	if (!e && deferred_count == 0) {
+		/* The last FIN completes the task inline once we unlock:
+		 * its registration is closed from here on. */
+		if (normal_done && s)
+			dfb_close(s, slot, DFB_CLOSED_INLINE);
 		r = DFB_REG_NOT_DEFERRED;
 		goto out;
 	}
@@ -37,18 +70,23 @@ static enum dfb_reg_result register_deferred(struct dfb_wait_list *wl, struct df
 			goto out;
 		}
 	}
-	if (mixed)
+	if (normal_done)
 		e->normal_done = true;
-	for (uint32_t i = 0; i < slab->count; i++)
-		if (dfb_wl_append(wl, e, &slab->entries[i])) {
+	for (uint32_t i = 0; i < deferred_count; i++) {
+		const struct dfb_slab_entry *d = &slab->entries[i];
+		if (d->completion_type == DFB_CT_COUNTER)
+			dfb_cache_invalidate_range(
+				(const void *)(uintptr_t)(d->addr & ~(uint64_t)(DFB_CACHELINE - 1)),
+				sizeof(uint32_t));
+		if (dfb_wl_append(wl, e, d->addr, d->expected_value, d->engine, d->completion_type)) {
 			*err = DFB_ERR_REGISTRATION_FAILED;
 			r = DFB_REG_ERROR;
 			goto out;
 		}
-	/* Upstream then absorbs completions staged earlier for this token
-	 * (pending_completions[]).  In this model nothing stages them: the
-	 * only producers of staged entries were removed by the same change,
-	 * so there is nothing to absorb. */
+	}
+	/* absorb_pending_completions_locked: a loop over nothing. */
+	for (int32_t i = 0; i < atomic_load_explicit(&pending_completions.count, memory_order_relaxed); i++)
+		;
 out:
 	dfb_wl_unlock(wl);
 	return r;
@@ -58,55 +96,103 @@ enum dfb_reg_result dfb_register_deferred(struct dfb_wait_list *wl, struct dfb_s
 					  const struct dfb_slab *slab, bool mixed,
 					  enum dfb_err *err)
 {
-	return register_deferred(wl, slot, slot->token, slab, mixed, err);
+	int32_t status = 0;
+	return register_deferred(NULL, wl, slot, NULL, slab, mixed, err, &status);
+}
+
+/* Registers until it is not SKIPPED; false when the round stops (an error
+ * raised here, or another thread's). */
+static bool register_until_done(struct dfb_sched *s, struct dfb_slot *slot,
+				const struct dfb_subtask *st, const struct dfb_slab *slab,
+				bool normal_done, enum dfb_reg_result *r)
+{
+	struct dfb_runtime *rt = s->rt;
+	enum dfb_err err = DFB_ERR_OK;
+	int32_t status = 0;
+	dfb_set_phase(s, DFB_PH_REGISTER);
+	for (;;) {
+		*r = register_deferred(s, &rt->wl, slot, st, slab, normal_done, &err, &status);
+		if (*r != DFB_REG_SKIPPED)
+			break;
+		s->c.lock_misses++;
+		dfb_spin_hint(rt->hint);
+		if (dfb_stopped(rt))
+			return false;
+	}
+	dfb_set_phase(s, DFB_PH_FIN);
+	if (*r == DFB_REG_ERROR) {
+		if (err == DFB_ERR_ORPHANED_CONDITIONS)
+			return false; /* raised, with its story, by dfb_orphaned */
+		if (err != DFB_ERR_SLAB_ERROR)
+			status = dfb_err_upstream_status(err);
+		dfb_raise_task(rt, err, status, st->task_index, st->token, s->id,
+			       "register_deferred failed (slab count %u, error code %d)",
+			       slab->count, slab->error_code);
+		return false;
+	}
+	if (*r == DFB_REG_REGISTERED)
+		s->c.registrations++;
+	return true;
 }
 
 static void spinlock_on_fin(struct dfb_sched *s, struct dfb_core *core, struct dfb_subtask *st)
 {
 	struct dfb_runtime *rt = s->rt;
 	struct dfb_slot *slot = st->slot;
-	/* Read before on_subtask_complete, after which another thread may
-	 * complete the task and the slot be reused. */
+	/* Read before on_subtask_complete: afterwards another thread may
+	 * complete the task and the slot be reused.  (The token upstream
+	 * re-reads inside register_deferred, on purpose.) */
 	const bool payload = slot->payload;
-	const uint64_t token = slot->token;
-	bool mixed = dfb_on_subtask_complete(slot);
+	const struct dfb_slab *slab = &core->slab[st->parity];
+	enum dfb_reg_result r = DFB_REG_NOT_DEFERRED;
+	uint64_t t0 = 0;
 
+	if (payload && rt->cfg.spinlock_register_first) {
+		/* Deviation: register the conditions before the fetch_add, as
+		 * the mailbox orders its pushes; the last FIN then takes the
+		 * lock a second time to set normal_done. */
+		t0 = dfb_lat_start(rt);
+		if (!register_until_done(s, slot, st, slab, false, &r))
+			return;
+	}
+	bool mixed = dfb_on_subtask_complete(slot);
 	if (!payload) {
-		if (mixed) {
-			s->c.inline_completions++;
-			dfb_complete_task(s, slot);
-		}
+		if (mixed)
+			dfb_complete_inline(s, slot);
 		return;
 	}
-	const struct dfb_slab *slab = &core->slab[st->parity];
-	enum dfb_err err = DFB_ERR_OK;
-	enum dfb_reg_result r;
-	uint64_t t0 = dfb_lat_start(rt);
-	dfb_set_phase(s, DFB_PH_REGISTER);
-	do {
-		r = register_deferred(&rt->wl, slot, token, slab, mixed, &err);
-		if (r == DFB_REG_SKIPPED) {
-			s->c.lock_misses++;
-			dfb_spin_hint(rt->hint);
-			if (dfb_stopped(rt))
-				return;
-		}
-	} while (r == DFB_REG_SKIPPED);
+	dfb_fault_fin_race(s, st, mixed);
+	if (!rt->cfg.spinlock_register_first) {
+		t0 = dfb_lat_start(rt);
+		if (!register_until_done(s, slot, st, slab, mixed, &r))
+			return;
+	} else if (mixed) {
+		static const struct dfb_slab none = {0, 0, NULL};
+		if (!register_until_done(s, slot, st, &none, true, &r))
+			return;
+	}
 	if (rt->cfg.measure_latency)
 		dfb_hist_add(&s->lat, dfb_now_ns() - t0);
-	dfb_set_phase(s, DFB_PH_FIN);
+	if (mixed && r != DFB_REG_REGISTERED)
+		dfb_complete_inline(s, slot);
+}
 
-	if (r == DFB_REG_ERROR) {
-		dfb_raise(rt, err, slot, s->id, "register_deferred failed (slab count %u, error code %d)",
-			  slab->count, slab->error_code);
-		return;
-	}
-	if (r == DFB_REG_REGISTERED)
-		s->c.registrations++;
-	if (mixed && r != DFB_REG_REGISTERED) {
-		s->c.inline_completions++;
-		dfb_complete_task(s, slot);
-	}
+/* poll_and_complete's drain at 293e88a32: the empty AICore mailbox's check. */
+static uint32_t spinlock_drain(struct dfb_sched *s)
+{
+	(void)s;
+	/* acquire, both: as upstream writes them; nothing is published. */
+	uint64_t t = atomic_load_explicit(&pending_completions.mailbox_tail, memory_order_acquire);
+	uint64_t h = atomic_load_explicit(&pending_completions.mailbox_head, memory_order_acquire);
+	(void)(t >= h);
+	return 0;
+}
+
+/* The loop gate's second term at 293e88a32: the staging array's count. */
+static bool spinlock_has_pending(struct dfb_runtime *rt)
+{
+	(void)rt;
+	return atomic_load_explicit(&pending_completions.count, memory_order_relaxed) > 0;
 }
 
 /* Transport scenarios (transport.c): register_deferred's lock alone, the
@@ -153,12 +239,15 @@ static uint64_t spinlock_transport_drain(struct dfb_runtime *rt, struct dfb_msg_
 
 const struct dfb_strategy dfb_strategy_spinlock = {
 	.name = "spinlock",
-	.summary = "register_deferred under the wait-list try-lock on every FIN (upstream baseline)",
+	.summary = "register_deferred under the wait-list try-lock on every FIN (upstream 293e88a32)",
 	.init = NULL,
 	.fini = NULL,
 	.on_fin = spinlock_on_fin,
-	.drain = NULL,
-	.has_pending = NULL,
+	.drain = spinlock_drain,
+	.has_pending = spinlock_has_pending,
+	/* 293e88a32's poll_and_complete fails with ASYNC_WAIT_OVERFLOW when
+	 * the release batch is full; the merge releases it in place. */
+	.poll_full_batch_fails = true,
 	.transport_push = spinlock_transport_push,
 	.transport_drain = spinlock_transport_drain,
 };

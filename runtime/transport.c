@@ -292,7 +292,7 @@ static void hang_dump(struct dfb_runtime *rt, const int *phases)
 		     (unsigned long long)rt->mailbox.capacity);
 	else
 		DUMP("locked array: %llu of %llu messages, lock %s\n", (unsigned long long)t->nlocked,
-		     (unsigned long long)t->locked_cap, atomic_load(&rt->wl.busy) ? "held" : "free");
+		     (unsigned long long)t->locked_cap, atomic_load(rt->wl.busy) ? "held" : "free");
 }
 
 /* End-of-round checks, after the join, on a round without an error. */

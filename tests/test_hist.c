@@ -297,7 +297,14 @@ START_TEST(err_format)
 				   (UINT64_C(2) << 32) | 57, 1, "65 waiting, capacity 64");
 	dfb_error_format(&e, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "ASYNC_WAIT_OVERFLOW: more waiting tasks than the async wait list"
-			      " holds (task 2:57 index 1234, thread 1): 65 waiting, capacity 64");
+			      " holds, or a full release batch (task 2:57 index 1234, thread 1):"
+			      " 65 waiting, capacity 64");
+	/* Upstream's status, when the error has one. */
+	e.status = dfb_err_upstream_status(DFB_ERR_ASYNC_WAIT_OVERFLOW);
+	ck_assert_int_eq(e.status, 102);
+	dfb_error_format(&e, buf, sizeof(buf));
+	ck_assert(strstr(buf, "capacity 64 [upstream status 102]") != NULL);
+	e.status = 0;
 
 	e = mkerr(DFB_ERR_CONFIG, -1, 0, -1, "window must be a power of two");
 	dfb_error_format(&e, buf, sizeof(buf));

@@ -41,7 +41,13 @@
  * the consumer thread is descheduled while FINs of up to `window` deferred
  * tasks pile up.  That is the overflow error working, not a bug, and
  * test_errors.c covers it. */
-#define DEFERRED "deferred_fraction=1", "engine_latency_us=1", "max_async_waits=1024"
+/* spinlock_release_in_place: at 293e88a32 a poll_and_complete that finds
+ * the release batch full fails the round (ASYNC_WAIT_OVERFLOW), which a
+ * busy deferred round reaches sooner or later; these tests are about the
+ * rest of the model, so they run the baseline with the merge's in-place
+ * release (the failure has tests of its own). */
+#define DEFERRED "deferred_fraction=1", "engine_latency_us=1", "max_async_waits=1024", \
+		 "spinlock_release_in_place=1"
 
 /* ---- what a round of a given graph must count --------------------------- */
 
@@ -156,10 +162,10 @@ static void check_ok(int rc, const struct dfb_config *c, const char *strategy,
 /* The baseline has a race upstream has too (docs/MODEL.md, "A race the
  * baseline has"): a FIN calls on_subtask_complete before
  * register_deferred, so when a deferred task's subtasks FIN on different
- * scheduler threads its conditions can be registered after the task
- * completed; the runtime reports the orphaned entry as INVARIANT at round
- * end (or, should orphans pile up, as ASYNC_WAIT_OVERFLOW).  Where that can
- * happen, a spinlock round may fail, but only in that reported way. */
+ * scheduler threads its conditions can arrive after the task completed;
+ * the runtime fails the round with ORPHANED_CONDITIONS at that moment.
+ * Where that can happen, a spinlock round may fail, but only in that
+ * reported way. */
 static bool race_possible(const struct dfb_config *c, const char *strategy,
 			  const struct expect *e)
 {
@@ -170,9 +176,8 @@ static void check_race(const struct dfb_round_result *r)
 {
 	char msg[600];
 	dfb_error_format(&r->error, msg, sizeof(msg));
-	ck_assert_msg((r->error.code == DFB_ERR_INVARIANT &&
-		       strstr(r->error.detail, "orphaned async wait entries")) ||
-			      r->error.code == DFB_ERR_ASYNC_WAIT_OVERFLOW,
+	ck_assert_msg(r->error.code == DFB_ERR_ORPHANED_CONDITIONS &&
+			      strstr(r->error.detail, "293e88a32"),
 		      "spinlock: not the FIN-order race: %s", msg);
 	ck_assert_ptr_null(r->error.dump);
 }
@@ -385,7 +390,7 @@ START_TEST(shape_nested_scopes)
 	tu_config(&c, "nested_scopes", "tasks=65000", COMMON, DEFERRED, "window=16",
 		  "scope_tasks=8", "engine=virtual", _i < 2 ? "deferred_fraction=1" : "deferred_fraction=0",
 		  NULL);
-	ck_assert_uint_eq(c.rings, 3);
+	ck_assert_uint_eq(c.rings, 4); /* upstream PTO2_MAX_RING_DEPTH; the shape uses 3 */
 	run1(&c, strategy);
 }
 END_TEST
@@ -548,7 +553,7 @@ START_TEST(mailbox_full_upstream_capacity)
 	 * one pass of the single scheduler push 72 * 65 > 4096 messages. */
 	tu_config(&c, "alternating_matmul_add", "tasks=3000", COMMON, DEFERRED,
 		  "engine=virtual", "conditions_per_task=64", "sched_threads=1",
-		  "hang_budget_ms=5000", "mailbox_full_drain=1", NULL);
+		  "kernel_us=20", "hang_budget_ms=5000", "mailbox_full_drain=1", NULL);
 	ck_assert_uint_eq(c.mailbox_capacity, 4096);
 	run1(&c, tu_strategies[_i]);
 }
@@ -559,9 +564,11 @@ END_TEST
 START_TEST(mailbox_full_upstream_hang_reported)
 {
 	struct dfb_config c;
+	/* kernel_us > 0: the cores fill while thread 0 wires 30 tasks a
+	 * loop, then FIN together. */
 	tu_config(&c, "alternating_matmul_add", "tasks=3000", COMMON, DEFERRED,
 		  "engine=virtual", "conditions_per_task=64", "sched_threads=1",
-		  "hang_budget_ms=300", NULL);
+		  "kernel_us=20", "hang_budget_ms=300", NULL);
 	ck_assert_uint_eq(c.mailbox_full_drain, 0);
 	struct dfb_error err;
 	struct dfb_runtime *rt = dfb_runtime_create(&c, dfb_strategy_find("mailbox"), &err);
@@ -571,6 +578,37 @@ START_TEST(mailbox_full_upstream_hang_reported)
 	ck_assert_int_eq(r.error.code, DFB_ERR_SCHED_HANG);
 	ck_assert_ptr_nonnull(r.error.dump);
 	ck_assert_uint_gt(r.counters.mailbox_full_retries, 0);
+	dfb_runtime_destroy(rt);
+}
+END_TEST
+
+/* 293e88a32's poll_and_complete fails with ASYNC_WAIT_OVERFLOW when it
+ * completes a task while the thread's release batch is full; the merge
+ * (and spinlock_release_in_place) releases the batch in place.  Two
+ * deferred tasks FIN in one pass of the only scheduler thread, their
+ * virtual conditions are due at once, and one poll completes both: with a
+ * batch of one, the second completion finds it full. */
+START_TEST(baseline_poll_full_batch)
+{
+	static const char *const strategy[] = {"spinlock", "spinlock", "mailbox"};
+	struct dfb_config c;
+	tu_config(&c, "alternating_matmul_add", "tasks=2", "verify=1", "deferred_fraction=1",
+		  "conditions_per_task=1", "engine=virtual", "engine_latency_us=0",
+		  "kernel_us=200", "sched_threads=1", "release_batch=1", NULL);
+	c.spinlock_release_in_place = _i == 1;
+	struct dfb_runtime *rt = tu_create(&c, strategy[_i]);
+	struct dfb_round_result r;
+	int rc = dfb_runtime_run_round(rt, &r);
+	if (_i == 0) {
+		ck_assert_int_eq(rc, -1);
+		ck_assert_int_eq(r.error.code, DFB_ERR_ASYNC_WAIT_OVERFLOW);
+		ck_assert_int_eq(r.error.status, 102);
+		ck_assert(strstr(r.error.detail, "release batch") != NULL);
+	} else {
+		if (rc)
+			fail_round(&r, strategy[_i]);
+		ck_assert_uint_eq(r.counters.consumer_completions, 2);
+	}
 	dfb_runtime_destroy(rt);
 }
 END_TEST
@@ -629,6 +667,7 @@ static Suite *runtime_suite(void)
 	tcase_add_loop_test(tc, mailbox_full_tiny_ring, 0, 2);
 	tcase_add_loop_test(tc, mailbox_full_upstream_capacity, 0, 2);
 	tcase_add_test(tc, mailbox_full_upstream_hang_reported);
+	tcase_add_loop_test(tc, baseline_poll_full_batch, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -89,6 +89,49 @@ START_TEST(valid_file)
 }
 END_TEST
 
+/* A platform preset sets defaults: the core counts, scheduler threads,
+ * window and rings of upstream's a2a3 (the default) or a5; the shape's
+ * defaults and every key of the file or of --set still override it,
+ * wherever the platform line stands. */
+START_TEST(platform_preset)
+{
+	struct dfb_scenario s;
+	parse_ok(&s, "shape = deferred_heavy\n", NULL, 0);
+	ck_assert_uint_eq(s.config.platform, DFB_PLATFORM_A2A3);
+	ck_assert_uint_eq(s.config.aic_cores, 24);
+	ck_assert_uint_eq(s.config.aiv_cores, 48);
+	ck_assert_uint_eq(s.config.sched_threads, 3);
+	ck_assert_uint_eq(s.config.window, 16384);
+	ck_assert_uint_eq(s.config.rings, 4);
+	dfb_scenario_free(&s);
+
+	parse_ok(&s, "shape = deferred_heavy\naic_cores = 12\nplatform = a5\n", NULL, 0);
+	ck_assert_uint_eq(s.config.platform, DFB_PLATFORM_A5);
+	ck_assert_uint_eq(s.config.aic_cores, 12);     /* the file's key, before the line */
+	ck_assert_uint_eq(s.config.aiv_cores, 72);     /* a5: 36 clusters */
+	ck_assert_uint_eq(s.config.sched_threads, 6);  /* a5: 7 AICPU threads */
+	ck_assert_uint_eq(s.config.window, 16384);
+	dfb_scenario_free(&s);
+
+	const char *a5[] = {"platform=a5"};
+	parse_ok(&s, "shape = deferred_heavy\nsched_threads = 2\n", a5, 1);
+	ck_assert_uint_eq(s.config.aic_cores, 36);     /* the preset from --set */
+	ck_assert_uint_eq(s.config.sched_threads, 2);  /* the file's key still wins */
+	dfb_scenario_free(&s);
+
+	parse_ok(&s, "shape = dummy_task\nplatform = a5\n", NULL, 0);
+	ck_assert_uint_eq(s.config.sched_threads, 1);  /* the shape's default wins */
+	ck_assert_uint_eq(s.config.aic_cores, 1);
+	dfb_scenario_free(&s);
+
+	const char *bad[] = {"platform=a9"};
+	ck_assert_int_eq(dfb_scenario_parse(&s, "f.scn", "shape = deferred_heavy\n", bad, 1, false), -1);
+	ck_assert_uint_eq(s.nerrors, 1);
+	ck_assert(strstr(s.errors[0].text, "platform = 'a9' is not one of: a2a3, a5") != NULL);
+	dfb_scenario_free(&s);
+}
+END_TEST
+
 /* The shape's defaults apply before the file's keys wherever `shape` is. */
 START_TEST(shape_applies_first)
 {
@@ -96,9 +139,9 @@ START_TEST(shape_applies_first)
 	parse_ok(&s, "tasks = 7\nconditions_per_task = 2\nshape = deferred_heavy\n", NULL, 0);
 	ck_assert_uint_eq(s.config.tasks, 7);                 /* file beats shape (2000) */
 	ck_assert_uint_eq(s.config.conditions_per_task, 2);   /* file beats shape (4) */
-	ck_assert_uint_eq(s.config.aic_cores, 8);             /* the shape's default */
+	ck_assert(s.config.kernel_us == 10.0);                /* the shape's default */
 	ck_assert(s.config.deferred_fraction == 1.0);         /* the shape's default */
-	ck_assert_uint_eq(s.config.window, 4096);             /* dfb_config_defaults */
+	ck_assert_uint_eq(s.config.window, 16384);            /* dfb_config_defaults */
 	dfb_scenario_free(&s);
 
 	/* A shape alone gives exactly dfb_config_defaults + the shape's defaults. */
@@ -531,6 +574,7 @@ static Suite *scenario_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, valid_file);
 	tcase_add_test(tc, shape_applies_first);
+	tcase_add_test(tc, platform_preset);
 	tcase_add_test(tc, variant_before_shape_defaults);
 	tcase_add_test(tc, set_overrides_after_file);
 	tcase_add_test(tc, set_errors);
