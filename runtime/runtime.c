@@ -13,7 +13,7 @@
 const char *const dfb_phase_names[] = {
 	[DFB_PH_START] = "starting", [DFB_PH_IDLE] = "idle loop",
 	[DFB_PH_FIN] = "handling a FIN", [DFB_PH_REGISTER] = "register_deferred (spinning on the lock)",
-	[DFB_PH_PUSH] = "pushing to the mailbox", [DFB_PH_POLL] = "poll_and_complete",
+	[DFB_PH_PUSH] = "pushing to a full mailbox", [DFB_PH_POLL] = "poll_and_complete",
 	[DFB_PH_DISPATCH] = "dispatching", [DFB_PH_RELEASE] = "releasing a batch",
 	[DFB_PH_WIRING] = "wiring submitted tasks",
 	[DFB_PH_TRANSITION] = "parked for the orch_to_sched core transition",
@@ -158,6 +158,7 @@ static int sched_init(struct dfb_runtime *rt)
 			return -1;
 	}
 	dfb_assign_clusters(rt, rt->nsched);
+	atomic_init(&rt->active_sched, rt->nsched);
 	return dfb_heap_init(rt);
 }
 

@@ -161,17 +161,19 @@ bool dfb_orphaned(struct dfb_sched *s, struct dfb_slot *slot, const struct dfb_s
 	struct dfb_runtime *rt = s->rt;
 	char how[160];
 	if (token_now != st->token)
-		snprintf(how, sizeof(how), "its slot already holds task %u:%u (the slot was reused)",
+		snprintf(how, sizeof(how), "after its slot was reused by task %u:%u",
 			 (unsigned)(token_now >> 32), (unsigned)token_now);
+	else if (closed >> 16 == DFB_CLOSED_INLINE)
+		snprintf(how, sizeof(how), "after its last FIN completed it inline on thread %d",
+			 (int)(closed & 0xffff) - 1);
 	else
-		snprintf(how, sizeof(how), "%s %d had completed it",
-			 closed >> 16 == DFB_CLOSED_INLINE ? "the last FIN, inline on thread"
-							   : "the wait-list holder, thread",
+		snprintf(how, sizeof(how), "after thread %d completed it from the wait list",
 			 (int)(closed & 0xffff) - 1);
 	dfb_raise_task(rt, DFB_ERR_ORPHANED_CONDITIONS, 0, st->task_index, st->token, s->id,
-		       "thread %d brought %u conditions of subtask %u after %s: on_subtask_complete "
-		       "ran before register_deferred (scheduler_completion.cpp at 293e88a32)",
-		       s->id, n, st->index, how);
+		       "thread %d brought %u condition%s of subtask %u %s (the baseline calls "
+		       "on_subtask_complete before register_deferred: scheduler_completion.cpp "
+		       "at 293e88a32)",
+		       s->id, n, n == 1 ? "" : "s", st->index, how);
 	return true;
 }
 

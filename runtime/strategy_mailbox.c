@@ -31,6 +31,7 @@ static bool push(struct dfb_sched *s, const struct dfb_msg_payload *m)
 	while (!(rt->mailbox.cached_tail
 			 ? dfb_mailbox_try_push_cached(&rt->mailbox, m, &s->c.cas_retries)
 			 : dfb_mailbox_try_push(&rt->mailbox, m, &s->c.cas_retries))) {
+		dfb_set_phase(s, DFB_PH_PUSH); /* what a hang dump shows */
 		count_skipped(s);
 		if (rt->cfg.mailbox_full_drain && dfb_wl_try_lock(&rt->wl)) {
 			mailbox_drain(s);
@@ -83,7 +84,6 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 			 * where its conditions go out; it cannot fire here. */
 			if (dfb_orphaned(s, slot, st, token, cond_count))
 				return;
-			dfb_set_phase(s, DFB_PH_PUSH);
 			for (uint32_t i = 0; i < cond_count; i++) {
 				const struct dfb_slab_entry *e = &slab->entries[i];
 				struct dfb_msg_payload m = {
@@ -98,7 +98,6 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 					return;
 			}
 			registered = true;
-			dfb_set_phase(s, DFB_PH_FIN);
 		}
 		if (rt->cfg.measure_latency)
 			lat = dfb_now_ns() - t0;

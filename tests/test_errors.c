@@ -5,18 +5,18 @@
  * errors come back from dfb_runtime_create as NULL with DFB_ERR_CONFIG.
  *
  * Not reachable from a configuration, so not here:
- *  - UNKNOWN_MSG_KIND: no producer writes a bad kind; test_register.c
- *    drives the drain with one directly.
+ *  - a message of unknown kind (REGISTRATION_FAILED upstream): no producer
+ *    writes one; test_register.c drives the drain with one directly.
  *  - FANOUT_OVERFLOW through max_fanout: no built-in shape gives a kernel
  *    task more than one consumer; the only producers with many consumers
  *    are hidden alloc tasks, which are COMPLETED at submit, so their
  *    consumers are never appended to a fanout list (max_fanout >= 1 always
  *    suffices; fanout_one_is_enough checks that).  The max_fanin side is
  *    reachable and tested (benchmark_bgemm has fan-in 2).
- *  - INVARIANT: a correct runtime raises it only for the baseline's
- *    documented FIN-order race (docs/MODEL.md), which no configuration
- *    triggers on demand; test_runtime.c runs every round with verify=1 so
- *    that any other cause would show. */
+ *  - INVARIANT: a correct runtime never raises it; test_runtime.c runs
+ *    every round with verify=1 so that any cause would show.  (The
+ *    baseline's FIN-order race is ORPHANED_CONDITIONS, made certain by the
+ *    fin_race fault below.) */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,9 +31,12 @@
 /* max_async_waits=1024 >= window: no round here overflows the wait list
  * by accident (a 2-core box under ThreadSanitizer starves the consumer
  * enough to overflow upstream's 64) and so fails with the wrong error.
- * async_wait_overflow sets it back down after COMMON. */
+ * async_wait_overflow sets it back down after COMMON.  For the same reason
+ * the baseline releases a full release batch in place (the merge's fix):
+ * 293e88a32's own ASYNC_WAIT_OVERFLOW there has tests in test_runtime.c
+ * and test_register.c. */
 #define COMMON "window=256", "kernel_us=1", "verify=1", "hang_budget_ms=20000", \
-	"max_async_waits=1024"
+	"max_async_waits=1024", "spinlock_release_in_place=1"
 
 /* Runs a round that must fail with `code`; returns the result for more
  * checks.  The round must not leave a hang report unless it hung. */
@@ -94,6 +97,8 @@ START_TEST(slab_error_deferred)
 	run_fails(&c, strategy, DFB_ERR_SLAB_ERROR, &r);
 	ck_assert_int_eq(r.error.task_index, 321);
 	ck_assert_uint_eq(r.error.task_token, 321);
+	/* Upstream publishes the kernel's own code as the round's status. */
+	ck_assert_int_eq(r.error.status, DFB_FAULT_SLAB_CODE);
 	ck_assert_int_ge(r.error.thread, 0);
 	ck_assert_int_lt(r.error.thread, (int)c.sched_threads);
 	clean_round(strategy);
@@ -270,6 +275,51 @@ static void create_fails(const struct dfb_config *c, const char *strategy, const
 	ck_assert_int_eq(dfb_config_check(c, msg, sizeof(msg)), -1);
 }
 
+/* ---- ORPHANED_CONDITIONS: the baseline's FIN-order race ------------------ */
+
+/* fault=fin_race stalls a sibling FIN of the fault task (spread over the
+ * scheduler threads, every subtask with a condition) between its
+ * on_subtask_complete and its registration until the task has completed:
+ * the baseline registers its conditions for a completed task and fails
+ * with ORPHANED_CONDITIONS naming the task, every time; the mailbox, which
+ * pushes before its fetch_add, and the baseline with
+ * spinlock_register_first pass every time.  _i: 0 spinlock, 1 mailbox,
+ * 2 spinlock + spinlock_register_first, each on a deferred and on a
+ * non-deferred workload, several rounds. */
+START_TEST(fin_race)
+{
+	static const char *const strategy[] = {"spinlock", "mailbox", "spinlock"};
+	const int which = _i % 3;
+	struct dfb_config c;
+	if (_i < 3)
+		tu_config(&c, "deferred_heavy", "tasks=600", COMMON, "engine=virtual",
+			  "fault=fin_race", "fault_task=77", "spinlock_release_in_place=1", NULL);
+	else
+		tu_config(&c, "alternating_matmul_add", "tasks=600", COMMON, "engine=virtual",
+			  "fault=fin_race", "fault_task=77", NULL);
+	c.spinlock_register_first = which == 2;
+	for (int round = 0; round < 5; round++) {
+		struct dfb_round_result r;
+		if (which == 0) {
+			run_fails(&c, strategy[which], DFB_ERR_ORPHANED_CONDITIONS, &r);
+			ck_assert_int_eq(r.error.task_index, 77);
+			ck_assert_uint_eq(r.error.task_token, 77);
+			ck_assert_int_ge(r.error.thread, 0);
+			ck_assert_ptr_nonnull(strstr(r.error.detail, "293e88a32"));
+			ck_assert_ptr_nonnull(strstr(r.error.detail, "completed it"));
+			continue;
+		}
+		struct dfb_runtime *rt = tu_create(&c, strategy[which]);
+		int rc = dfb_runtime_run_round(rt, &r);
+		char msg[600];
+		dfb_error_format(&r.error, msg, sizeof(msg));
+		ck_assert_msg(rc == 0, "%s%s: %s", strategy[which],
+			      which == 2 ? " + spinlock_register_first" : "", msg);
+		dfb_runtime_destroy(rt);
+	}
+}
+END_TEST
+
 START_TEST(config_errors)
 {
 	const char *strategy = tu_strategies[_i];
@@ -287,6 +337,10 @@ START_TEST(config_errors)
 
 	tu_config(&c, "alternating_matmul_add", "window=64", "scope_tasks=65", NULL);
 	create_fails(&c, strategy, "scope_tasks");
+
+	/* The FIN-order race needs sibling FINs on two scheduler threads. */
+	tu_config(&c, "alternating_matmul_add", "fault=fin_race", "sched_threads=1", NULL);
+	create_fails(&c, strategy, "sched_threads >= 2");
 
 	/* The boundary cases are accepted. */
 	tu_config(&c, "alternating_matmul_add", "window=64", "scope_tasks=64", "aic_cores=2",
@@ -358,7 +412,8 @@ START_TEST(same_runtime_after_failure)
 	tu_config(&c, "alternating_matmul_add", "tasks=3000", "window=4096", "kernel_us=200",
 		  "verify=1", "aic_cores=2", "aiv_cores=4", "sched_threads=1",
 		  "deferred_fraction=1", "engine=virtual", "engine_latency_us=1",
-		  "max_async_waits=1024", "fault=slab_error", "fault_task=20", NULL);
+		  "max_async_waits=1024", "spinlock_release_in_place=1", "fault=slab_error",
+		  "fault_task=20", NULL);
 	struct dfb_runtime *rt = tu_create(&c, strategy);
 	struct dfb_round_result r;
 	ck_assert_int_eq(dfb_runtime_run_round(rt, &r), -1);
@@ -392,6 +447,7 @@ static Suite *errors_suite(void)
 	tcase_add_loop_test(tc, sched_hang_dropped_completion, 0, 4);
 	tcase_add_loop_test(tc, fanout_overflow_fanin, 0, 2);
 	tcase_add_loop_test(tc, fanout_one_is_enough, 0, 2);
+	tcase_add_loop_test(tc, fin_race, 0, 6);
 	tcase_add_loop_test(tc, failures_then_clean_rounds, 0, 2);
 	suite_add_tcase(s, tc);
 

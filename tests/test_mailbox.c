@@ -124,6 +124,31 @@ START_TEST(test_push_pop_roundtrip)
 }
 END_TEST
 
+/* Upstream's try_pop loads head and reports empty at tail >= head before it
+ * looks at the cell's seq: a cell whose seq says "published" is not
+ * popped while head has not moved past it.  (A pop that skipped the head
+ * read, as this model's once did, would return it.) */
+START_TEST(test_pop_reads_head)
+{
+	struct dfb_mailbox mb;
+	ck_assert_int_eq(dfb_mailbox_init(&mb, 8), 0);
+	/* Cell 0 looks published, but nothing was claimed. */
+	mb.cells[0].p.kind = DFB_MSG_CONDITION;
+	atomic_store(&mb.cells[0].seq, 1);
+	struct dfb_msg_payload out;
+	ck_assert(!dfb_mailbox_try_pop(&mb, &out));
+	ck_assert_uint_eq(atomic_load(&mb.tail), 0);
+	ck_assert(!dfb_mailbox_has_pending(&mb));
+	/* Once head covers it, it pops. */
+	atomic_store(&mb.head, 1);
+	ck_assert(dfb_mailbox_has_pending(&mb));
+	ck_assert(dfb_mailbox_try_pop(&mb, &out));
+	ck_assert_uint_eq(atomic_load(&mb.tail), 1);
+	ck_assert(!dfb_mailbox_try_pop(&mb, &out));
+	dfb_mailbox_fini(&mb);
+}
+END_TEST
+
 START_TEST(test_empty)
 {
 	struct dfb_mailbox mb;
@@ -753,6 +778,7 @@ static Suite *mailbox_suite(void)
 	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
 	tcase_add_test(tc, test_push_pop_roundtrip);
 	tcase_add_test(tc, test_empty);
+	tcase_add_test(tc, test_pop_reads_head);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_init_rejects);
 	tcase_add_test(tc, test_wrap_fifo_generations);

@@ -882,6 +882,136 @@ START_TEST(poll_drains_mailbox_first)
 }
 END_TEST
 
+/* ---- the wait list's memory: upstream's layout ----------------------------- */
+
+static struct dfb_runtime *make_rt_with(const char *strategy, const char *kv)
+{
+	struct dfb_config c;
+	tu_config(&c, "alternating_matmul_add", "window=64", "aic_cores=2", "aiv_cores=4",
+		  "sched_threads=1", "verify=0", "release_batch=32", kv, NULL);
+	return tu_create(&c, strategy);
+}
+
+static uintptr_t line_of(const volatile void *p)
+{
+	return (uintptr_t)p / 64;
+}
+
+/* Upstream's AsyncWaitList: `busy`, then the entries, each embedding its
+ * 64 conditions (40 bytes each, about 2.6 KB an entry), then `count` with
+ * the shared mpsc_skipped_count beside it.  waitlist_padded gives busy and
+ * count lines of their own. */
+START_TEST(wl_layout)
+{
+	struct dfb_runtime *rt = make_rt_with("mailbox", "waitlist_padded=0");
+	struct dfb_wait_list *wl = &rt->wl;
+	ck_assert_uint_eq(sizeof(struct dfb_cond), 40);
+	ck_assert_uint_ge(wl->stride, 64 * sizeof(struct dfb_cond));
+	ck_assert_uint_gt(wl->stride, 2560);
+	struct dfb_wait_entry *e0 = dfb_wl_entry(wl, 0);
+	ck_assert_uint_eq(line_of(wl->busy), line_of(e0));             /* busy beside entry 0 */
+	ck_assert_uint_eq(line_of(wl->count), line_of(wl->skipped));   /* count beside skipped */
+	ck_assert_ptr_eq(e0->conditions, (struct dfb_cond *)(void *)(e0 + 1)); /* embedded */
+	ck_assert((char *)wl->count >= (char *)dfb_wl_entry(wl, MAX_WAITS - 1) + wl->stride);
+	dfb_runtime_destroy(rt);
+
+	rt = make_rt_with("mailbox", "waitlist_padded=1");
+	wl = &rt->wl;
+	ck_assert_uint_ne(line_of(wl->busy), line_of(dfb_wl_entry(wl, 0)));
+	ck_assert_uint_ne(line_of(wl->busy), line_of(wl->count));
+	ck_assert_uint_ne(line_of(wl->count), line_of(dfb_wl_entry(wl, 0)));
+	dfb_runtime_destroy(rt);
+
+	rt = make_rt_with("mailbox", "waitlist_compact=1");
+	wl = &rt->wl;
+	ck_assert_uint_eq(wl->stride, sizeof(struct dfb_wait_entry));
+	ck_assert(dfb_wl_entry(wl, 0)->conditions == wl->pool);
+	dfb_runtime_destroy(rt);
+}
+END_TEST
+
+/* Upstream removes entry i by copying the whole last entry over it
+ * (`entries[i] = entries[last]`, conditions included); waitlist_compact
+ * swaps the two headers, so the conditions move by pointer.  _i: 0
+ * faithful, 1 compact. */
+START_TEST(wl_remove_copies_entry)
+{
+	struct dfb_runtime *rt = make_rt_with("spinlock", _i ? "waitlist_compact=1" : "waitlist_compact=0");
+	struct dfb_wait_list *wl = &rt->wl;
+	ck_assert(dfb_wl_try_lock(wl));
+	for (uint32_t t = 0; t < 3; t++) {
+		struct dfb_wait_entry *e = dfb_wl_create(wl, 100 + t, NULL);
+		ck_assert_ptr_nonnull(e);
+		for (uint32_t k = 0; k <= t; k++)
+			ck_assert_int_eq(dfb_wl_append(wl, e, 1000 * t + k, k, 0, DFB_CT_VIRTUAL), 0);
+	}
+	struct dfb_wait_entry *e0 = dfb_wl_entry(wl, 0);
+	struct dfb_cond *own = e0->conditions;
+	dfb_wl_remove(wl, 0);
+	ck_assert_uint_eq(dfb_wl_count(wl), 2);
+	ck_assert_uint_eq(e0->task_token, 102);
+	ck_assert_uint_eq(e0->condition_count, 3);
+	for (uint32_t k = 0; k < 3; k++)
+		ck_assert_uint_eq(e0->conditions[k].addr, 2000 + k);
+	if (_i == 0) {
+		/* Copied into entry 0's own storage. */
+		ck_assert_ptr_eq(e0->conditions, own);
+		ck_assert_ptr_eq(e0->conditions, (struct dfb_cond *)(void *)(e0 + 1));
+	} else {
+		/* The conditions came along by pointer. */
+		ck_assert_ptr_ne(e0->conditions, own);
+	}
+	ck_assert_ptr_eq(dfb_wl_find(wl, 101), dfb_wl_entry(wl, 1));
+	dfb_wl_unlock(wl);
+	dfb_runtime_destroy(rt);
+}
+END_TEST
+
+/* poll_and_complete completing a task while the thread's release batch
+ * is full: 293e88a32 (spinlock) fails with ASYNC_WAIT_OVERFLOW, status
+ * 102, completing nothing; 4798fd2ed (mailbox) and spinlock with
+ * spinlock_release_in_place release the batch in place.  _i: 0 spinlock,
+ * 1 mailbox, 2 spinlock + release in place. */
+START_TEST(poll_full_release_batch)
+{
+	static const char *const strategy[] = {"spinlock", "mailbox", "spinlock"};
+	struct dfb_runtime *rt =
+		make_rt_with(strategy[_i], _i == 2 ? "spinlock_release_in_place=1"
+						   : "spinlock_release_in_place=0");
+	struct dfb_sched *sc = &rt->sched[0];
+	struct dfb_slot *s = make_slot(rt, 5, 5, 1);
+	/* A full batch of completed, releasable slots. */
+	for (uint32_t i = 0; i < rt->cfg.release_batch; i++) {
+		struct dfb_slot *b = make_slot(rt, 16 + i, 16 + i, 1);
+		atomic_store(&b->state, DFB_SLOT_COMPLETED);
+		atomic_store(&b->fanout_rc, 1 * DFB_FANOUT_ONE_COUNT + 0);
+		sc->batch[sc->nbatch++] = b;
+	}
+	ck_assert(dfb_wl_try_lock(&rt->wl));
+	struct dfb_wait_entry *e = dfb_wl_create(&rt->wl, 5, s);
+	e->normal_done = true;
+	dfb_wl_unlock(&rt->wl);
+	bool done = dfb_poll_and_complete(sc);
+	if (_i == 0) {
+		ck_assert(!done);
+		ck_assert_int_eq(atomic_load(&rt->err_code), DFB_ERR_ASYNC_WAIT_OVERFLOW);
+		ck_assert_int_eq(rt->err.status, 102);
+		ck_assert_int_eq(atomic_load(&s->state), DFB_SLOT_PENDING);
+		ck_assert_uint_eq(dfb_wl_count(&rt->wl), 1);
+		ck_assert_uint_eq(sc->nbatch, rt->cfg.release_batch);
+	} else {
+		ck_assert(done);
+		ck_assert_int_eq(atomic_load(&rt->err_code), DFB_ERR_OK);
+		ck_assert_int_eq(atomic_load(&s->state), DFB_SLOT_COMPLETED);
+		ck_assert_uint_eq(dfb_wl_count(&rt->wl), 0);
+		ck_assert_uint_eq(sc->nbatch, 1); /* released in place, then appended */
+		ck_assert_ptr_eq(sc->batch[0], s);
+	}
+	ck_assert(lock_is_free(&rt->wl));
+	dfb_runtime_destroy(rt);
+}
+END_TEST
+
 static Suite *register_suite(void)
 {
 	Suite *s = suite_create("register");
@@ -924,6 +1054,13 @@ static Suite *register_suite(void)
 	tcase_add_test(tc, poll_invalid_completion_type);
 	tcase_add_test(tc, poll_event_record_is_invalid);
 	tcase_add_test(tc, poll_drains_mailbox_first);
+	tcase_add_loop_test(tc, poll_full_release_batch, 0, 3);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("wait_list_layout");
+	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
+	tcase_add_test(tc, wl_layout);
+	tcase_add_loop_test(tc, wl_remove_copies_entry, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

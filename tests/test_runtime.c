@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "deferbench.h"
+#include "dfb_internal.h" /* the trackers, for orch_to_sched_joins only */
 #include "test_util.h"
 
 #define TCASE_TIMEOUT_S 300
@@ -559,16 +560,19 @@ START_TEST(mailbox_full_upstream_capacity)
 }
 END_TEST
 
-/* Without the deviation the same upstream-sized round stops with a
- * reported SCHED_HANG and a dump, never a stuck process. */
+/* Without the deviation a full ring stops the round with a reported
+ * SCHED_HANG and a dump, never a stuck process.  Upstream's own sizes
+ * (4096 cells, 72 cores, 64 conditions a task) get there when one pass
+ * over the cores FINs enough tasks, which depends on timing; here one FIN
+ * pushes its 64 CONDITIONs and NORMAL_DONE into a 64-cell ring, and the
+ * only scheduler thread, the only one that could drain it, is the one
+ * pushing. */
 START_TEST(mailbox_full_upstream_hang_reported)
 {
 	struct dfb_config c;
-	/* kernel_us > 0: the cores fill while thread 0 wires 30 tasks a
-	 * loop, then FIN together. */
 	tu_config(&c, "alternating_matmul_add", "tasks=3000", COMMON, DEFERRED,
 		  "engine=virtual", "conditions_per_task=64", "sched_threads=1",
-		  "kernel_us=20", "hang_budget_ms=300", NULL);
+		  "mailbox_capacity=64", "hang_budget_ms=300", NULL);
 	ck_assert_uint_eq(c.mailbox_full_drain, 0);
 	struct dfb_error err;
 	struct dfb_runtime *rt = dfb_runtime_create(&c, dfb_strategy_find("mailbox"), &err);
@@ -577,6 +581,7 @@ START_TEST(mailbox_full_upstream_hang_reported)
 	ck_assert_int_eq(dfb_runtime_run_round(rt, &r), -1);
 	ck_assert_int_eq(r.error.code, DFB_ERR_SCHED_HANG);
 	ck_assert_ptr_nonnull(r.error.dump);
+	ck_assert_ptr_nonnull(strstr(r.error.dump, "pushing to a full mailbox"));
 	ck_assert_uint_gt(r.counters.mailbox_full_retries, 0);
 	dfb_runtime_destroy(rt);
 }
@@ -610,6 +615,48 @@ START_TEST(baseline_poll_full_batch)
 		ck_assert_uint_eq(r.counters.consumer_completions, 2);
 	}
 	dfb_runtime_destroy(rt);
+}
+END_TEST
+
+/* orch_to_sched: once its graph is submitted, the orchestrator thread
+ * joins the schedulers and the clusters are dealt round-robin over all of
+ * them (upstream reassign_cores_for_all_threads); every round still
+ * completes every task exactly once. */
+START_TEST(orch_to_sched_joins)
+{
+	struct dfb_config c;
+	tu_config(&c, "deferred_heavy", "tasks=3000", COMMON, DEFERRED, "engine=virtual",
+		  "orch_to_sched=1", NULL);
+	struct expect e;
+	expect_of(&c, &e);
+	struct dfb_runtime *rt = tu_create(&c, tu_strategies[_i]);
+	for (int round = 0; round < 2; round++) {
+		struct dfb_round_result r;
+		check_ok(dfb_runtime_run_round(rt, &r), &c, tu_strategies[_i], &r, &e);
+		ck_assert_uint_eq(rt->nsched_all, rt->nsched + 1);
+		ck_assert_uint_eq(atomic_load(&rt->active_sched), rt->nsched_all);
+		ck_assert_uint_ne(rt->sched[rt->nsched].sched_start, 0);
+		uint32_t clusters = 0;
+		for (uint32_t t = 0; t < rt->nsched_all; t++) {
+			ck_assert_uint_eq(rt->sched[t].trk.nclusters, rt->nclusters / rt->nsched_all);
+			clusters += rt->sched[t].trk.nclusters;
+		}
+		ck_assert_uint_eq(clusters, rt->nclusters);
+	}
+	dfb_runtime_destroy(rt);
+}
+END_TEST
+
+/* The a5 preset: 36 clusters (108 cores) and 6 scheduler threads. */
+START_TEST(platform_a5)
+{
+	struct dfb_config c;
+	tu_config(&c, "deferred_heavy", "tasks=3000", "platform=a5", COMMON, DEFERRED,
+		  "engine=virtual", NULL);
+	ck_assert_uint_eq(c.aic_cores, 36);
+	ck_assert_uint_eq(c.aiv_cores, 72);
+	ck_assert_uint_eq(c.sched_threads, 6);
+	run1(&c, tu_strategies[_i]);
 }
 END_TEST
 
@@ -668,6 +715,8 @@ static Suite *runtime_suite(void)
 	tcase_add_loop_test(tc, mailbox_full_upstream_capacity, 0, 2);
 	tcase_add_test(tc, mailbox_full_upstream_hang_reported);
 	tcase_add_loop_test(tc, baseline_poll_full_batch, 0, 3);
+	tcase_add_loop_test(tc, orch_to_sched_joins, 0, 2);
+	tcase_add_loop_test(tc, platform_a5, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
