@@ -3,25 +3,6 @@
  * release_fanin_and_check_ready, on_task_release). */
 #include "dfb_internal.h"
 
-static void fanout_lock(struct dfb_runtime *rt, struct dfb_slot *slot)
-{
-	int expected = 0;
-	/* acquire: thread 0's appends (and the consumer slots they name)
-	 * happen before our walk of the list. */
-	while (!atomic_compare_exchange_weak_explicit(&slot->fanout_lock, &expected, 1,
-						      memory_order_acquire,
-						      memory_order_relaxed)) {
-		expected = 0;
-		dfb_spin_hint(rt->hint);
-	}
-}
-
-static void fanout_unlock(struct dfb_slot *slot)
-{
-	/* release: pairs with the next holder's acquire. */
-	atomic_store_explicit(&slot->fanout_lock, 0, memory_order_release);
-}
-
 void dfb_make_ready(struct dfb_runtime *rt, struct dfb_sched *s, struct dfb_slot *slot)
 {
 	enum dfb_shape_q q = dfb_shape_of(slot->mask);
@@ -67,10 +48,10 @@ void dfb_complete_task(struct dfb_sched *s, struct dfb_slot *slot)
 	/* on_mixed_task_complete: mark COMPLETED and take the fanout list
 	 * under the fanout lock, so thread 0's wiring either appended a
 	 * consumer before we read the list or sees COMPLETED afterwards. */
-	fanout_lock(rt, slot);
+	dfb_fanout_lock(rt, slot);
 	atomic_store_explicit(&slot->state, DFB_SLOT_COMPLETED, memory_order_relaxed);
 	uint32_t n = slot->nfanout;
-	fanout_unlock(slot);
+	dfb_fanout_unlock(slot);
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct dfb_slot *c = &rt->slots[slot->fanout[i]];

@@ -586,6 +586,28 @@ static inline void dfb_set_phase(struct dfb_sched *s, enum dfb_phase p)
 
 /* ---- completion path (complete.c) ------------------------------------ */
 
+/* A slot's fanout lock (upstream lock_fanout / unlock_fanout), taken by the
+ * completing thread (mark COMPLETED, take the list) and by thread 0's
+ * wiring (check COMPLETED, append). */
+static inline void dfb_fanout_lock(struct dfb_runtime *rt, struct dfb_slot *slot)
+{
+	int expected = 0;
+	/* acquire: the previous holder's COMPLETED store, or its append and
+	 * the consumer slot fields it names, happen before what we read. */
+	while (!atomic_compare_exchange_weak_explicit(&slot->fanout_lock, &expected, 1,
+						      memory_order_acquire,
+						      memory_order_relaxed)) {
+		expected = 0;
+		dfb_spin_hint(rt->hint);
+	}
+}
+
+static inline void dfb_fanout_unlock(struct dfb_slot *slot)
+{
+	/* release: pairs with the next holder's acquire. */
+	atomic_store_explicit(&slot->fanout_lock, 0, memory_order_release);
+}
+
 /* on_subtask_complete: true for the FIN that completes the last subtask. */
 static inline bool dfb_on_subtask_complete(struct dfb_slot *slot)
 {

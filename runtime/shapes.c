@@ -135,29 +135,14 @@ static void pa_chain_task(const struct dfb_config *c, uint64_t i, uint64_t alloc
 		producer(d, i - 1);
 }
 
-static void pa_unroll_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d)
-{
-	unsigned per = c->variant == 2 ? 9 : 5; /* alloc + 1 or 2 chains of 4 */
-	uint64_t base = i - i % per;
-	unsigned pos = (unsigned)(i % per);
-	if (pos == 0) {
-		memset(d, 0, sizeof(*d));
-		d->alloc = 1;
-		return;
-	}
-	unsigned chain = (pos - 1) / 4, cpos = (pos - 1) % 4;
-	pa_chain_task(c, i, base, cpos, d);
-	if (chain == 1 && cpos == 3)
-		producer(d, base + 4); /* UP of group 1 <- UP of group 0 */
-	d->scope_end = pos == per - 1;
-}
-
-/* paged_attention_unroll_manual_scope: the same requests in a manual scope
- * each, with explicit dependencies only (upstream's orchestration):
- * SF <- QK, PV <- SF, UP <- PV, a group's UP <- the previous group's UP,
- * and only the last UP <- the request's alloc task (it keeps the scratch
- * buffers alive).  QK has no producer. */
-static void pa_manual_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d)
+/* A request: its hidden alloc task, then 1 (variant 1) or 2 groups of
+ * QK -> SF -> PV -> UP, a group's UP also after the previous group's.  In
+ * paged_attention_unroll every chain task consumes the alloc task (the
+ * tensor map finds it); in the manual-scope version (upstream's explicit
+ * dependencies) only the last UP does, to keep the scratch buffers alive,
+ * and QK has no producer at all. */
+static void pa_request_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d,
+			    bool manual)
 {
 	unsigned groups = c->variant == 2 ? 2 : 1, per = 1 + 4 * groups;
 	uint64_t base = i - i % per;
@@ -171,13 +156,25 @@ static void pa_manual_task(const struct dfb_config *c, uint64_t i, struct dfb_ta
 	kernel_task(c, i, k % 2 == 0 ? 0x1 : 0x2, d); /* QK, PV cube; SF, UP vector */
 	if (k == 3)
 		d->kernel_ns = SHORT_KERNEL(c);
+	if (!manual)
+		producer(d, base);
 	if (k > 0)
 		producer(d, i - 1);
 	if (k == 3 && group > 0)
 		producer(d, base + 4 * group); /* the previous group's UP */
-	if (k == 3 && group == groups - 1)
-		producer(d, base);             /* the alloc task */
+	if (manual && k == 3 && group == groups - 1)
+		producer(d, base);
 	d->scope_end = pos == per - 1;
+}
+
+static void pa_unroll_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d)
+{
+	pa_request_task(c, i, d, false);
+}
+
+static void pa_manual_task(const struct dfb_config *c, uint64_t i, struct dfb_task_desc *d)
+{
+	pa_request_task(c, i, d, true);
 }
 
 /* batch_paged_attention Case1: 16 chunks, each a hidden alloc task and 64

@@ -73,19 +73,6 @@ bool dfb_wiring_push(struct dfb_runtime *rt, struct dfb_slot *slot)
 	return true;
 }
 
-static void lock_fanout(struct dfb_runtime *rt, struct dfb_slot *p)
-{
-	int expected = 0;
-	/* acquire: pairs with a completing thread's unlock, so we see
-	 * COMPLETED if it marked it. */
-	while (!atomic_compare_exchange_weak_explicit(&p->fanout_lock, &expected, 1,
-						      memory_order_acquire,
-						      memory_order_relaxed)) {
-		expected = 0;
-		dfb_spin_hint(rt->hint);
-	}
-}
-
 /* Upstream's wire_task.  fanin_count is the producers plus one, the
  * wiring's own share, so no producer finishing meanwhile can make the task
  * ready before the wiring has counted the ones already finished. */
@@ -103,7 +90,7 @@ static void wire_task(struct dfb_sched *s, struct dfb_slot *slot)
 			continue;
 		}
 		struct dfb_slot *p = &rt->slots[slot->fanin[i] & ~DFB_FANIN_HOLDS_REF];
-		lock_fanout(rt, p);
+		dfb_fanout_lock(rt, p);
 		if (atomic_load_explicit(&p->state, memory_order_relaxed) >= DFB_SLOT_COMPLETED) {
 			early++;
 		} else if (p->nfanout == rt->cfg.max_fanout) {
@@ -113,9 +100,7 @@ static void wire_task(struct dfb_sched *s, struct dfb_slot *slot)
 		} else {
 			p->fanout[p->nfanout++] = slot->number;
 		}
-		/* release: our append (and the consumer slot's fields) happen
-		 * before the completing thread's walk of the list. */
-		atomic_store_explicit(&p->fanout_lock, 0, memory_order_release);
+		dfb_fanout_unlock(p);
 	}
 	uint32_t init = early + 1;
 	/* acq_rel: as a producer's increment (complete.c). */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "dfb_internal.h"
+#include "test_slots.h"
 #include "test_util.h"
 
 #define TCASE_TIMEOUT_S 60
@@ -41,29 +42,12 @@ static struct dfb_runtime *make_rt(const char *strategy)
 }
 
 /* Slot i as the orchestrator would leave it for a PENDING single-core
- * task with `subtasks` subtasks and a payload. */
+ * task with `subtasks` subtasks and a payload, all dispatched. */
 static struct dfb_slot *make_slot(struct dfb_runtime *rt, uint32_t i, uint64_t token,
 				  uint32_t subtasks)
 {
-	struct dfb_slot *s = &rt->slots[i];
-	s->token = token;
-	s->index = i;
-	s->kernel_ns = 0;
-	s->total_required_subtasks = subtasks;
-	s->fanin_count = 0;
-	s->conditions = 0;
-	s->blocks = (uint16_t)subtasks;
-	s->mask = 1;
-	s->payload = 1;
-	s->nfanin = 0;
-	s->nfanout = 0;
+	struct dfb_slot *s = tu_slot(rt, i, token, 0x1, (uint16_t)subtasks, 0);
 	s->next_block = subtasks;
-	atomic_store(&s->completed_subtasks, 0);
-	atomic_store(&s->fanin_refcount, 0);
-	atomic_store(&s->fanout_rc, 2 * DFB_FANOUT_ONE_COUNT);
-	atomic_store(&s->state, DFB_SLOT_PENDING);
-	atomic_store(&s->fanout_lock, 0);
-	atomic_store(&s->any_subtask_deferred, false);
 	return s;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dfb_internal.h"
+#include "test_slots.h"
 #include "test_util.h"
 
 #define LONG_KERNEL_NS (UINT64_C(1) << 40)
@@ -31,25 +32,7 @@ static struct dfb_runtime *make_rt(const char *kv)
 static struct dfb_slot *make_slot(struct dfb_runtime *rt, uint32_t i, uint8_t mask,
 				  uint16_t blocks)
 {
-	struct dfb_slot *s = &rt->slots[i];
-	atomic_store(&s->token, i);
-	s->index = i;
-	s->kernel_ns = LONG_KERNEL_NS;
-	s->mask = mask;
-	s->blocks = blocks;
-	s->total_required_subtasks = blocks * (uint32_t)__builtin_popcount(mask);
-	s->conditions = 0;
-	s->payload = 1;
-	s->next_block = 0;
-	s->nfanin = 0;
-	s->nfanout = 0;
-	s->fanin_count = 0;
-	atomic_store(&s->completed_subtasks, 0);
-	atomic_store(&s->fanin_refcount, 0);
-	atomic_store(&s->fanout_rc, 2 * DFB_FANOUT_ONE_COUNT);
-	atomic_store(&s->state, DFB_SLOT_PENDING);
-	atomic_store(&s->fanout_lock, 0);
-	return s;
+	return tu_slot(rt, i, i, mask, blocks, LONG_KERNEL_NS);
 }
 
 /* A wired, ready slot in its shape's shared queue. */
