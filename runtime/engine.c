@@ -27,7 +27,7 @@ void dfb_spsc_fini(struct dfb_spsc *q)
 int dfb_heap_init(struct dfb_runtime *rt)
 {
 	rt->heap_cap = 0;
-	for (uint32_t i = 0; i < rt->nsched; i++)
+	for (uint32_t i = 0; i < rt->nsched_all; i++)
 		rt->heap_cap += rt->sched[i].engine_q.mask + 1;
 	rt->heap = calloc(rt->heap_cap, sizeof(*rt->heap));
 	return rt->heap ? 0 : -1;
@@ -73,7 +73,7 @@ void *dfb_engine_main(void *arg)
 	dfb_thread_bind(rt, DFB_ROLE_ENGINE, 0); /* placement (topology.c) */
 	while (!dfb_stopped(rt)) {
 		bool busy = false;
-		for (uint32_t i = 0; i < rt->nsched && rt->heap_len < rt->heap_cap; i++) {
+		for (uint32_t i = 0; i < rt->nsched_all && rt->heap_len < rt->heap_cap; i++) {
 			struct dfb_spsc *q = &rt->sched[i].engine_q;
 			uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
 			/* acquire: pairs with the scheduler's release of head. */

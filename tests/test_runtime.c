@@ -621,18 +621,19 @@ END_TEST
 /* orch_to_sched: once its graph is submitted, the orchestrator thread
  * joins the schedulers and the clusters are dealt round-robin over all of
  * them (upstream reassign_cores_for_all_threads); every round still
- * completes every task exactly once. */
+ * completes every task exactly once, with either engine (the thread engine
+ * serves the joined thread's requests too).  _i: strategy, then engine. */
 START_TEST(orch_to_sched_joins)
 {
 	struct dfb_config c;
-	tu_config(&c, "deferred_heavy", "tasks=3000", COMMON, DEFERRED, "engine=virtual",
-		  "orch_to_sched=1", NULL);
+	tu_config(&c, "deferred_heavy", _i & 2 ? "tasks=1000" : "tasks=3000", COMMON, DEFERRED,
+		  _i & 2 ? "engine=thread" : "engine=virtual", "orch_to_sched=1", NULL);
 	struct expect e;
 	expect_of(&c, &e);
-	struct dfb_runtime *rt = tu_create(&c, tu_strategies[_i]);
+	struct dfb_runtime *rt = tu_create(&c, tu_strategies[_i & 1]);
 	for (int round = 0; round < 2; round++) {
 		struct dfb_round_result r;
-		check_ok(dfb_runtime_run_round(rt, &r), &c, tu_strategies[_i], &r, &e);
+		check_ok(dfb_runtime_run_round(rt, &r), &c, tu_strategies[_i & 1], &r, &e);
 		ck_assert_uint_eq(rt->nsched_all, rt->nsched + 1);
 		ck_assert_uint_eq(atomic_load(&rt->active_sched), rt->nsched_all);
 		ck_assert_uint_ne(rt->sched[rt->nsched].sched_start, 0);
@@ -715,7 +716,7 @@ static Suite *runtime_suite(void)
 	tcase_add_loop_test(tc, mailbox_full_upstream_capacity, 0, 2);
 	tcase_add_test(tc, mailbox_full_upstream_hang_reported);
 	tcase_add_loop_test(tc, baseline_poll_full_batch, 0, 3);
-	tcase_add_loop_test(tc, orch_to_sched_joins, 0, 2);
+	tcase_add_loop_test(tc, orch_to_sched_joins, 0, 4);
 	tcase_add_loop_test(tc, platform_a5, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
