@@ -174,6 +174,9 @@ int dfb_cmd_run(int argc, char **argv)
 		printf("%s=%s%s", dfb_config_keys[k].name, v, k + 1 < dfb_config_nkeys ? " " : "\n");
 	}
 	dfb_plan_print_summary(stdout, dfb_runtime_plan(rr.rt[0]), true); /* placement (topology.c) */
+	char clock[160];
+	dfb_clock_describe(clock, sizeof(clock));
+	printf("clock: %s\n", clock);
 	fflush(stdout);
 
 	if (dfb_rounds_exec(&rr, progress, &prog)) {

@@ -341,6 +341,10 @@ static void write_meta(FILE *f, const void *a)
 		dfb_topo_summarize(su->topo, &ts);
 		fprintf(f, "pus: %u\n", ts.pus);
 	}
+	char clock[160];
+	dfb_clock_init();
+	dfb_clock_describe(clock, sizeof(clock));
+	fprintf(f, "clock: %s\nclock_read_ns: %.1f\n", clock, dfb_clock_read_ns());
 	fprintf(f, "deferbench_version: %s\nrounds: %lu\nwarmup: %lu\nstrategies: ",
 		PACKAGE_VERSION, su->rounds, su->warmup);
 	for (size_t s = 0; s < su->nstrat; s++)

@@ -106,18 +106,20 @@ void dfb_print_counters(FILE *f, const struct dfb_round_result *r, size_t n)
 void dfb_print_round_notes(FILE *f, const struct dfb_round_result *r, size_t n)
 {
 	struct dfb_hist lat;
-	uint64_t subtasks = 0;
+	uint64_t subtasks = 0, events = 0;
 	if (!n)
 		return;
 	dfb_hist_reset(&lat);
 	for (size_t i = 0; i < n; i++) {
 		dfb_hist_merge(&lat, &r[i].reg_latency);
 		subtasks += r[i].subtasks;
+		events += r[i].transport ? r[i].counters.registrations : r[i].counters.fin_events;
 	}
 	if (lat.count) {
-		fprintf(f, "Registration latency (ns, %llu %s): p50 %llu  p90 %llu  p99 %llu  "
-			   "p99.9 %llu  max %llu\n",
-			(unsigned long long)lat.count, r[0].transport ? "pushes" : "FINs",
+		fprintf(f, "Registration latency (ns, %llu of %llu %s sampled): p50 %llu  p90 %llu  "
+			   "p99 %llu  p99.9 %llu  max %llu\n",
+			(unsigned long long)lat.count, (unsigned long long)events,
+			r[0].transport ? "pushes" : "FINs",
 			(unsigned long long)dfb_hist_quantile(&lat, 0.50),
 			(unsigned long long)dfb_hist_quantile(&lat, 0.90),
 			(unsigned long long)dfb_hist_quantile(&lat, 0.99),

@@ -57,7 +57,7 @@ const struct dfb_key dfb_config_keys[] = {
 	U64(local_ready, 0, 1024, "per-thread local ready buffer slots for each shape (AIC, AIV, MIX; upstream 64)"),
 	U64(max_fanin, 1, 8, "producers per task"),
 	U64(max_fanout, 1, 1 << 16, "consumers per task"),
-	U64(measure_latency, 0, 1, "time the registration path of every FIN (two clock reads per FIN)"),
+	U64(latency_sample, 0, 1e9, "time the registration path of one FIN in N, chosen at random (two clock reads per sampled FIN, the same on every strategy); 0: none"),
 	ENUM(platform, platform_names, "upstream platform preset: a2a3 (24 clusters, 3 schedulers, window 16384, 4 rings) or a5 (36 clusters, 6 schedulers); sets the defaults of those keys, which still override it"),
 	U64(orch_to_sched, 0, 1, "the orchestrator thread joins the schedulers once its graph is submitted, the clusters reassigned over all threads (upstream: 0)"),
 	U64(spinlock_register_first, 0, 1, "deviation: the spinlock FIN registers before its on_subtask_complete, as the mailbox pushes (upstream: 0)"),
@@ -113,7 +113,7 @@ void dfb_config_defaults(struct dfb_config *c)
 	c->local_ready = 64;
 	c->max_fanin = 8;
 	c->max_fanout = 32;
-	c->measure_latency = 1;
+	c->latency_sample = 64;
 	c->verify = 0;
 	c->fault = DFB_FAULT_NONE;
 	c->fault_task = 0;

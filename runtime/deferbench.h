@@ -17,6 +17,21 @@
 extern "C" {
 #endif
 
+/* ---- the clock ---------------------------------------------------------- */
+
+/* Decides, once, which clock every timing reads (runtime/dfb_arch.h): the
+ * invariant TSC calibrated against CLOCK_MONOTONIC, or clock_gettime.
+ * Thread-safe and idempotent; dfb_runtime_create calls it.  DFB_CLOCK=
+ * monotonic in the environment forces the fallback. */
+void dfb_clock_init(void);
+/* "tsc" or "monotonic" (after dfb_clock_init). */
+const char *dfb_clock_name(void);
+/* The measured cost of one read, nanoseconds (after dfb_clock_init). */
+double dfb_clock_read_ns(void);
+/* "tsc (invariant TSC, 2.5960 GHz against CLOCK_MONOTONIC), 9.1 ns a
+ * read", or the fallback and why: what the outputs print. */
+void dfb_clock_describe(char *buf, size_t len);
+
 /* ---- errors --------------------------------------------------------- */
 
 /* Each code with its explanation and the status upstream's scheduler
@@ -123,7 +138,7 @@ struct dfb_config {
 	uint64_t local_ready;
 	uint64_t max_fanin;
 	uint64_t max_fanout;
-	uint64_t measure_latency;
+	uint64_t latency_sample;     /* time one FIN in N at random (0: none) */
 	uint64_t platform;           /* enum dfb_platform: sets the keys' defaults */
 	uint64_t orch_to_sched;      /* the orchestrator schedules once it is done */
 	uint64_t spinlock_register_first; /* deviation: register before the fetch_add */

@@ -35,13 +35,43 @@ static inline void dfb_spin_hint(enum dfb_spin_hint h)
 		sched_yield();
 }
 
-/* Monotonic nanoseconds.  vDSO-backed on Linux, so no system call. */
-static inline uint64_t dfb_now_ns(void)
+/* The one clock every timing reads (runtime/clock.c): the invariant TSC
+ * scaled to nanoseconds when the CPU has one (constant_tsc and nonstop_tsc
+ * in /proc/cpuinfo), calibrated against CLOCK_MONOTONIC, else
+ * clock_gettime(CLOCK_MONOTONIC).  dfb_clock_init() decides once, before
+ * any runtime thread starts (dfb_runtime_create calls it); until then the
+ * fallback runs.  Read-only afterwards. */
+struct dfb_clock {
+	int tsc;                /* 1: rdtsc scaled; 0: clock_gettime */
+	uint64_t mult;          /* nanoseconds per tick, << 32 */
+	uint64_t tsc0, ns0;     /* a tick count and its CLOCK_MONOTONIC time */
+	double ghz;             /* measured TSC frequency */
+	double read_ns;         /* measured cost of one dfb_now_ns() */
+	char why[96];           /* why the fallback runs, when it does */
+};
+extern struct dfb_clock dfb_clock;
+
+static inline uint64_t dfb_monotonic_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+/* Monotonic nanoseconds, comparable with CLOCK_MONOTONIC. */
+static inline uint64_t dfb_now_ns(void)
+{
+#if defined(__x86_64__)
+	if (__builtin_expect(dfb_clock.tsc, 1)) {
+		uint64_t t = __builtin_ia32_rdtsc();
+		return dfb_clock.ns0 +
+		       (uint64_t)(((unsigned __int128)(t - dfb_clock.tsc0) * dfb_clock.mult) >> 32);
+	}
+#endif
+	return dfb_monotonic_ns();
+}
+
+/* dfb_clock_init and friends: deferbench.h. */
 
 #define DFB_CACHELINE 64
 #define DFB_ALIGNED _Alignas(DFB_CACHELINE)

@@ -372,9 +372,15 @@ struct dfb_local {
 	uint32_t n, cap;
 };
 
+/* See dfb_sampled. */
+struct dfb_sampler {
+	uint64_t gap, rng, n;
+};
+
 struct dfb_sched {
 	DFB_ALIGNED struct dfb_runtime *rt;
 	int id;
+	struct dfb_sampler sampler;
 	struct dfb_tracker trk;
 	uint64_t *scratch;               /* a core set being dispatched */
 	struct dfb_slot **popped;        /* a batch popped for dispatch */
@@ -446,7 +452,8 @@ struct dfb_tthread {
 	uint64_t count;                  /* messages to push (to pop: the consumer) */
 	uint64_t t_start, t_end;         /* first push / after the last push; first / last pop */
 	struct dfb_counters c;
-	struct dfb_hist lat;             /* ns per push, retries included */
+	struct dfb_sampler sampler;
+	struct dfb_hist lat;             /* ns per sampled push, retries included */
 	pthread_t thread;
 	/* Read by the watchdog while the thread runs. */
 	DFB_ALIGNED _Atomic uint64_t progress;  /* messages pushed or popped */
@@ -546,6 +553,7 @@ struct dfb_runtime {
 	/* verify mode: one flag per task index */
 	_Atomic uint8_t *done_flags;
 	uint64_t round_start;
+	uint64_t rounds_run;             /* rounds started: varies the samplers' seeds */
 
 	/* Thread placement (topology.c): the plan and, per thread, its
 	 * binding result (written by each thread at its start). */
@@ -733,10 +741,40 @@ int dfb_spsc_init(struct dfb_spsc *q, uint64_t cap);
 void dfb_spsc_fini(struct dfb_spsc *q);
 int dfb_heap_init(struct dfb_runtime *rt);
 
-/* Time a registration path when measure_latency is on. */
-static inline uint64_t dfb_lat_start(const struct dfb_runtime *rt)
+/* The registration-latency sampler (latency_sample = N): one FIN in N on
+ * average, at random gaps (uniform in 1 .. 2N-1, xorshift64), so that no
+ * periodic pattern of the workload lines up with it.  A FIN not sampled
+ * pays a decrement and a branch; a sampled one two clock reads and a
+ * histogram update, the same on every strategy: one read where its
+ * registration path starts (before its on_subtask_complete or its first
+ * push), one where it ends (after register_deferred returns, after the
+ * NORMAL_DONE push), both before any inline completion.  Thread-local. */
+static inline void dfb_sampler_init(struct dfb_sampler *sm, uint64_t n, uint64_t seed)
 {
-	return rt->cfg.measure_latency ? dfb_now_ns() : 0;
+	sm->n = n;
+	sm->rng = seed | 1;
+	sm->gap = n ? 1 + sm->rng % (2 * n - 1) : UINT64_MAX; /* off: never */
+}
+
+static inline bool dfb_sampled(struct dfb_sampler *sm)
+{
+	if (__builtin_expect(--sm->gap != 0, 1))
+		return false;
+	sm->rng ^= sm->rng << 13;
+	sm->rng ^= sm->rng >> 7;
+	sm->rng ^= sm->rng << 17;
+	sm->gap = 1 + sm->rng % (2 * sm->n - 1);
+	return true;
+}
+
+/* A seed for thread `id`'s sampler in round `round`: distinct per thread
+ * and round. */
+static inline uint64_t dfb_sampler_seed(const struct dfb_config *c, int id, uint64_t round)
+{
+	uint64_t x = c->seed * 0x9e3779b97f4a7c15ull + (uint64_t)(id + 1) * 0xbf58476d1ce4e5b9ull +
+		     round * 0xd6e8feb86659fd93ull;
+	x ^= x >> 31;
+	return x * 0x94d049bb133111ebull;
 }
 
 extern const struct dfb_strategy dfb_strategy_spinlock;

@@ -168,6 +168,7 @@ struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c, const struct 
 	memset(err, 0, sizeof(*err));
 	err->task_index = -1;
 	err->thread = -1;
+	dfb_clock_init();
 	if (dfb_config_check(c, err->detail, sizeof(err->detail))) {
 		err->code = DFB_ERR_CONFIG;
 		return NULL;
@@ -317,6 +318,8 @@ static void round_reset(struct dfb_runtime *rt)
 		struct dfb_sched *s = &rt->sched[i];
 		memset(&s->c, 0, sizeof(s->c));
 		dfb_hist_reset(&s->lat);
+		dfb_sampler_init(&s->sampler, rt->cfg.latency_sample,
+				 dfb_sampler_seed(&rt->cfg, s->id, rt->rounds_run));
 		for (int q = 0; q < DFB_NSHAPES; q++)
 			s->local[q].n = 0;
 		s->nbatch = 0;
@@ -332,6 +335,7 @@ static void round_reset(struct dfb_runtime *rt)
 	 * reassignment is a round's own. */
 	dfb_assign_clusters(rt, rt->nsched);
 	atomic_store_explicit(&rt->active_sched, rt->nsched, memory_order_relaxed);
+	rt->rounds_run++;
 	atomic_store_explicit(&rt->orch_done, false, memory_order_relaxed);
 	atomic_store_explicit(&rt->transition_requested, false, memory_order_relaxed);
 	atomic_store_explicit(&rt->reassigned, false, memory_order_relaxed);

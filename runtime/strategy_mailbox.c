@@ -53,11 +53,12 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 	 * completes the task, its slot may be released and reused. */
 	const bool payload = slot->payload;
 	bool registered = false;
-	uint64_t lat = 0;
+	/* The sampler: the registration path starts here (dfb_sampled). */
+	const bool sampled = payload && dfb_sampled(&s->sampler);
+	const uint64_t t0 = sampled ? dfb_now_ns() : 0;
 
 	if (payload) {
 		const struct dfb_slab *slab = &core->slab[st->parity];
-		uint64_t t0 = dfb_lat_start(rt);
 		int32_t slab_err = slab->error_code;
 		if (slab_err) {
 			/* Upstream publishes the kernel's own code. */
@@ -99,17 +100,15 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 			}
 			registered = true;
 		}
-		if (rt->cfg.measure_latency)
-			lat = dfb_now_ns() - t0;
 	}
 
 	bool mixed = dfb_on_subtask_complete(slot);
 	dfb_fault_fin_race(s, st, mixed);
 	/* acquire: pairs with the release store above, made by whichever
 	 * subtask of this task had conditions. */
-	if (mixed && payload &&
-	    atomic_load_explicit(&slot->any_subtask_deferred, memory_order_acquire)) {
-		uint64_t t0 = dfb_lat_start(rt);
+	bool to_consumer = mixed && payload &&
+			   atomic_load_explicit(&slot->any_subtask_deferred, memory_order_acquire);
+	if (to_consumer) {
 		struct dfb_msg_payload m = {
 			.task_token = dfb_slot_token(slot),
 			.addr = (uint64_t)(uintptr_t)slot,
@@ -118,16 +117,15 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 		if (!push(s, &m))
 			return;
 		registered = true;
-		if (rt->cfg.measure_latency)
-			lat += dfb_now_ns() - t0;
-	} else if (mixed) {
+	}
+	if (sampled)
+		dfb_hist_add(&s->lat, dfb_now_ns() - t0);
+	s->c.registrations += registered;
+	if (mixed && !to_consumer) {
 		if (payload)
 			dfb_close(s, slot, DFB_CLOSED_INLINE);
 		dfb_complete_inline(s, slot);
 	}
-	s->c.registrations += registered;
-	if (payload && rt->cfg.measure_latency)
-		dfb_hist_add(&s->lat, lat);
 }
 
 /* Upstream's drain with a scheduler-aware sink; returns the tasks it

@@ -145,13 +145,14 @@ static void spinlock_on_fin(struct dfb_sched *s, struct dfb_core *core, struct d
 	const bool payload = slot->payload;
 	const struct dfb_slab *slab = &core->slab[st->parity];
 	enum dfb_reg_result r = DFB_REG_NOT_DEFERRED;
-	uint64_t t0 = 0;
+	/* The sampler: the registration path starts here (dfb_sampled). */
+	const bool sampled = payload && dfb_sampled(&s->sampler);
+	const uint64_t t0 = sampled ? dfb_now_ns() : 0;
 
 	if (payload && rt->cfg.spinlock_register_first) {
 		/* Deviation: register the conditions before the fetch_add, as
 		 * the mailbox orders its pushes; the last FIN then takes the
 		 * lock a second time to set normal_done. */
-		t0 = dfb_lat_start(rt);
 		if (!register_until_done(s, slot, st, slab, false, &r))
 			return;
 	}
@@ -163,7 +164,6 @@ static void spinlock_on_fin(struct dfb_sched *s, struct dfb_core *core, struct d
 	}
 	dfb_fault_fin_race(s, st, mixed);
 	if (!rt->cfg.spinlock_register_first) {
-		t0 = dfb_lat_start(rt);
 		if (!register_until_done(s, slot, st, slab, mixed, &r))
 			return;
 	} else if (mixed) {
@@ -171,7 +171,7 @@ static void spinlock_on_fin(struct dfb_sched *s, struct dfb_core *core, struct d
 		if (!register_until_done(s, slot, st, &none, true, &r))
 			return;
 	}
-	if (rt->cfg.measure_latency)
+	if (sampled)
 		dfb_hist_add(&s->lat, dfb_now_ns() - t0);
 	if (mixed && r != DFB_REG_REGISTERED)
 		dfb_complete_inline(s, slot);

@@ -114,7 +114,6 @@ static void *producer_main(void *arg)
 	struct dfb_tthread *me = arg;
 	struct dfb_runtime *rt = me->rt;
 	const struct dfb_strategy *s = rt->strategy;
-	const bool lat = rt->cfg.measure_latency != 0;
 	const uint64_t base = (uint64_t)me->id << DFB_TRANSPORT_SHIFT;
 	const uint64_t count = me->count;
 	uint64_t pushed = 0;
@@ -134,13 +133,14 @@ static void *producer_main(void *arg)
 			.completion_type = DFB_CT_COUNTER,
 			.kind = DFB_MSG_CONDITION,
 		};
-		uint64_t t0 = lat ? dfb_now_ns() : 0;
+		const bool sampled = dfb_sampled(&me->sampler);
+		uint64_t t0 = sampled ? dfb_now_ns() : 0;
 		while (!s->transport_push(rt, &m, &me->c)) {
 			if (dfb_stopped(rt))
 				goto out;
 			dfb_spin_hint(rt->hint);
 		}
-		if (lat)
+		if (sampled)
 			dfb_hist_add(&me->lat, dfb_now_ns() - t0);
 		/* relaxed: a progress count for the watchdog only. */
 		atomic_store_explicit(&me->progress, pushed + 1, memory_order_relaxed);
@@ -223,6 +223,8 @@ static void transport_reset(struct dfb_runtime *rt)
 		struct dfb_tthread *th = &t->threads[i];
 		memset(&th->c, 0, sizeof(th->c));
 		dfb_hist_reset(&th->lat);
+		dfb_sampler_init(&th->sampler, rt->cfg.latency_sample,
+				 dfb_sampler_seed(&rt->cfg, th->id, rt->rounds_run));
 		th->t_start = th->t_end = 0;
 		th->count = i < t->nproducers ? share(rt, i) : rt->cfg.tasks;
 		atomic_store_explicit(&th->progress, 0, memory_order_relaxed);
@@ -324,6 +326,7 @@ int dfb_transport_run_round(struct dfb_runtime *rt, struct dfb_round_result *out
 	const uint32_t nth = t->nproducers + 1;
 	struct dfb_tthread *cons = &t->threads[t->nproducers];
 	memset(out, 0, sizeof(*out));
+	rt->rounds_run++;
 	transport_reset(rt);
 
 	int phases[1025];
