@@ -44,6 +44,9 @@ void dfb_print_round_table(FILE *f, const char *scenario, const char *strategy,
 /* The same table with only its aggregate rows when per_round is false. */
 void dfb_print_round_table_opt(FILE *f, const char *scenario, const char *strategy,
 			       const struct dfb_round_result *r, size_t n, bool per_round);
+struct dfb_rounds;
+/* "instrumentation overhead: ..." of strategy s (dfb_overhead_text). */
+void dfb_print_overhead(FILE *f, const struct dfb_rounds *r, size_t s);
 /* The counters, then dfb_print_round_notes(). */
 void dfb_print_counters(FILE *f, const struct dfb_round_result *r, size_t n);
 /* Registration latency percentiles, scheduling time per subtask and (for

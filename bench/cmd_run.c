@@ -196,6 +196,7 @@ int dfb_cmd_run(int argc, char **argv)
 		else
 			printf("\n=== %s / %s ===\n", scen, dfb_strategy_name(strat[s]));
 		dfb_print_counters(stdout, dfb_rounds_of(&rr, s), rounds);
+		dfb_print_overhead(stdout, &rr, s);
 	}
 	dfb_plan_print_binding(stdout, dfb_runtime_plan(rr.rt[0])); /* placement (topology.c) */
 	struct rusage ru;

@@ -280,6 +280,10 @@ static void write_transport(FILE *f, const void *a)
 {
 	dfb_write_transport_csv(f, &((const struct suite *)a)->res);
 }
+static void write_overhead(FILE *f, const void *a)
+{
+	dfb_write_overhead_csv(f, &((const struct suite *)a)->res);
+}
 static void write_json(FILE *f, const void *a)
 {
 	const struct suite *su = a;
@@ -383,6 +387,7 @@ static int write_results(const struct suite *su, const char *outdir)
 		{"rounds.csv", write_rounds},	  {"summary.csv", write_summary},
 		{"comparison.csv", write_comparison}, {"latency.csv", write_latency},
 		{"latency_cdf.csv", write_latency_cdf}, {"transport.csv", write_transport},
+		{"overhead.csv", write_overhead},
 		{"results.json", write_json},	  {"command.txt", write_command},
 		{"placement.txt", write_placement},	  {"meta.txt", write_meta},
 	};
@@ -528,6 +533,7 @@ static bool run_scenario(struct suite *su, const struct dfb_scenario *sc, bool v
 			dfb_print_counters(stdout, dfb_rounds_of(&rr, s), su->rounds);
 		else
 			dfb_print_round_notes(stdout, dfb_rounds_of(&rr, s), su->rounds);
+		dfb_print_overhead(stdout, &rr, s);
 	}
 	dfb_plan_print_binding(stdout, dfb_runtime_plan(rr.rt[0]));
 

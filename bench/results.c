@@ -109,6 +109,7 @@ struct dfb_scen_result *dfb_results_add_rounds(struct dfb_results *res,
 			dfb_round_row_from(&st->rows[i], &rr[i]);
 			dfb_hist_merge(&st->lat, &rr[i].reg_latency);
 		}
+		dfb_rounds_overhead(r, s, &st->overhead);
 	}
 	return sc;
 }

@@ -10,7 +10,8 @@
  * The writers (writers.c) produce the files of a results directory; their
  * formats are documented in README.md and relied on by scripts/render-*:
  *   rounds.csv, summary.csv, comparison.csv, latency.csv, latency_cdf.csv,
- *   transport.csv, results.json (Google Benchmark's JSON schema), meta.txt,
+ *   transport.csv, overhead.csv, results.json (Google Benchmark's JSON
+ *   schema), meta.txt,
  *   command.txt, placement.txt, topology.xml, scenarios/NAME.scn.
  *
  * Control thread only. */
@@ -71,6 +72,7 @@ struct dfb_strat_result {
 	struct dfb_round_row *rows;  /* n rows, in round order */
 	size_t cap;                  /* rows allocated */
 	struct dfb_hist lat;         /* merged over the n rounds (empty from a CSV) */
+	struct dfb_overhead overhead; /* what the sampling cost (zero from a CSV) */
 };
 
 struct dfb_scen_result {
@@ -144,6 +146,7 @@ void dfb_write_summary_csv(FILE *f, const struct dfb_results *res);
 void dfb_write_latency_csv(FILE *f, const struct dfb_results *res);
 void dfb_write_latency_cdf_csv(FILE *f, const struct dfb_results *res);
 void dfb_write_transport_csv(FILE *f, const struct dfb_results *res);
+void dfb_write_overhead_csv(FILE *f, const struct dfb_results *res);
 void dfb_write_results_json(FILE *f, const struct dfb_results *res,
 			    const struct dfb_json_context *ctx);
 /* `s` as a JSON string literal, quotes included. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "rounds.h"
 #include "stats.h"
 
 static const struct {
@@ -145,4 +146,14 @@ void dfb_print_round_notes(FILE *f, const struct dfb_round_result *r, size_t n)
 		fprintf(f, "Throughput: %.2f M messages/s (messages / Total, median over rounds; "
 			   "min %.2f, max %.2f)\n", a.median, a.min, a.max);
 	}
+}
+
+void dfb_print_overhead(FILE *f, const struct dfb_rounds *r, size_t s)
+{
+	struct dfb_overhead o;
+	char buf[256];
+	dfb_rounds_overhead(r, s, &o);
+	const struct dfb_round_result *rr = dfb_rounds_of(r, s);
+	dfb_overhead_text(&o, r->rounds && rr[0].transport, buf, sizeof(buf));
+	fprintf(f, "%s\n", buf);
 }

@@ -314,6 +314,28 @@ void dfb_write_transport_csv(FILE *f, const struct dfb_results *res)
 	}
 }
 
+void dfb_write_overhead_csv(FILE *f, const struct dfb_results *res)
+{
+	fputs("scenario,strategy,latency_sample,rounds_sampling_off,sched_us,sched_us_sampling_off,"
+	      "events_per_round,overhead_ns_per_event,overhead_ci_lo_ns,overhead_ci_hi_ns,"
+	      "overhead_pct\n", f);
+	for (size_t i = 0; i < res->nscen; i++) {
+		const struct dfb_scen_result *sc = &res->scen[i];
+		for (size_t s = 0; s < sc->nstrat; s++) {
+			const struct dfb_overhead *o = &sc->strat[s].overhead;
+			if (!o->rounds)
+				continue;
+			dfb_csv_field(f, sc->name);
+			fputc(',', f);
+			dfb_csv_field(f, sc->strat[s].name);
+			fprintf(f, ",%llu,%zu,%.3f,%.3f,%.1f,%.2f,%.2f,%.2f,%.3f\n",
+				(unsigned long long)o->sample, o->rounds, o->sched_us,
+				o->bare_sched_us, o->events, o->ns_per_event, o->ns_lo, o->ns_hi,
+				o->pct);
+		}
+	}
+}
+
 /* ---- results.json (Google Benchmark's JSON schema, version 1) -------------------- */
 
 static void read_mhz(double *mhz)

@@ -325,6 +325,10 @@ struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c,
 int dfb_runtime_run_round(struct dfb_runtime *rt, struct dfb_round_result *out);
 /* The configuration the runtime runs, with `auto` values resolved. */
 const struct dfb_config *dfb_runtime_config(const struct dfb_runtime *rt);
+/* Sets latency_sample for the following rounds (the harness's rounds with
+ * sampling off, which measure what sampling costs).  Control thread,
+ * between rounds. */
+void dfb_runtime_set_latency_sample(struct dfb_runtime *rt, uint64_t n);
 /* Frees the runtime and its round's dump text.  Control thread. */
 void dfb_runtime_destroy(struct dfb_runtime *rt);
 

@@ -254,6 +254,11 @@ const struct dfb_config *dfb_runtime_config(const struct dfb_runtime *rt)
 	return &rt->cfg;
 }
 
+void dfb_runtime_set_latency_sample(struct dfb_runtime *rt, uint64_t n)
+{
+	rt->cfg.latency_sample = n;
+}
+
 void dfb_runtime_destroy(struct dfb_runtime *rt)
 {
 	if (!rt)

@@ -111,6 +111,20 @@ check "comparison.csv header" eq "$(head -n 1 "$out/comparison.csv")" \
 	kind,scenario,metric,baseline,candidate,baseline_median,candidate_median,delta,change_pct,p_value,noise_pct,verdict
 check "latency.csv header" eq "$(head -n 1 "$out/latency.csv")" \
 	scenario,strategy,count,p50_ns,p90_ns,p99_ns,p999_ns,max_ns
+check "overhead.csv header" eq "$(head -n 1 "$out/overhead.csv")" \
+	scenario,strategy,latency_sample,rounds_sampling_off,sched_us,sched_us_sampling_off,events_per_round,overhead_ns_per_event,overhead_ci_lo_ns,overhead_ci_hi_ns,overhead_pct
+# The instrument measured itself for every sampled scenario and strategy
+# (structure only: what it cost is a measurement, not a test).
+sampled=$(for f in "$out"/scenarios/*.scn; do
+	n=$(basename "$f" .scn)
+	grep -qE '^latency_sample = [1-9]' "$f" || continue
+	awk -F, -v n="$n" 'NR > 1 && $1 == n { print $1 "," $2 }' "$out/rounds.csv"
+done | sort -u)
+measured=$(awk -F, 'NR > 1 && $4 > 0 { print $1 "," $2 }' "$out/overhead.csv" | sort -u)
+check "overhead.csv has a row per sampled scenario and strategy" eq "$measured" "$sampled"
+check "meta.txt names the clock and its cost" grep -qE '^clock: (tsc|monotonic) ' "$out/meta.txt"
+check "meta.txt has clock_read_ns" grep -qE '^clock_read_ns: [0-9.]+$' "$out/meta.txt"
+check "the report has the overhead section" grep -q '^## Instrumentation overhead' "$out/report.md"
 check "results.json parses as JSON" is_json "$out/results.json"
 check "topology.xml parses as XML" is_xml "$out/topology.xml"
 scn=$(find "$out/scenarios" -name '*.scn' -size +0 2>/dev/null | wc -l)
