@@ -360,7 +360,7 @@ enum dfb_phase {
 	DFB_PH_START = 0, DFB_PH_IDLE, DFB_PH_FIN, DFB_PH_REGISTER, DFB_PH_PUSH,
 	DFB_PH_POLL, DFB_PH_DISPATCH, DFB_PH_RELEASE, DFB_PH_WIRING, DFB_PH_TRANSITION,
 	DFB_PH_FAULT_STALL, DFB_PH_ORCH_SUBMIT, DFB_PH_ORCH_WAIT_RING, DFB_PH_ORCH_WIRING_FULL,
-	DFB_PH_ORCH_FANOUT_LOCK, DFB_PH_ORCH_REASSIGN, DFB_PH_ENGINE_PUSH, DFB_PH_DONE,
+	DFB_PH_ORCH_REASSIGN, DFB_PH_ENGINE_PUSH, DFB_PH_DONE,
 	DFB_PH__COUNT
 };
 extern const char *const dfb_phase_names[];
@@ -552,7 +552,6 @@ struct dfb_runtime {
 	size_t dump_cap;
 	/* verify mode: one flag per task index */
 	_Atomic uint8_t *done_flags;
-	uint64_t round_start;
 	uint64_t rounds_run;             /* rounds started: varies the samplers' seeds */
 
 	/* Thread placement (topology.c): the plan and, per thread, its

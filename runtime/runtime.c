@@ -20,7 +20,6 @@ const char *const dfb_phase_names[] = {
 	[DFB_PH_FAULT_STALL] = "stalled by the fin_race fault",
 	[DFB_PH_ORCH_SUBMIT] = "submitting", [DFB_PH_ORCH_WAIT_RING] = "waiting for ring space",
 	[DFB_PH_ORCH_WIRING_FULL] = "waiting for wiring queue space",
-	[DFB_PH_ORCH_FANOUT_LOCK] = "waiting for a fanout lock",
 	[DFB_PH_ORCH_REASSIGN] = "reassigning the clusters (orch_to_sched)",
 	[DFB_PH_ENGINE_PUSH] = "waiting for engine queue space", [DFB_PH_DONE] = "finished",
 };
