@@ -387,7 +387,7 @@ static int write_results(const struct suite *su, const char *outdir)
 		{"rounds.csv", write_rounds},	  {"summary.csv", write_summary},
 		{"comparison.csv", write_comparison}, {"latency.csv", write_latency},
 		{"latency_cdf.csv", write_latency_cdf}, {"transport.csv", write_transport},
-		{"overhead.csv", write_overhead},
+		{"overhead.csv", write_overhead}, {"columns.csv", dfb_write_columns_csv},
 		{"results.json", write_json},	  {"command.txt", write_command},
 		{"placement.txt", write_placement},	  {"meta.txt", write_meta},
 	};
@@ -441,10 +441,10 @@ static void print_summary(FILE *f, const struct suite *su)
 		su->rounds, thr ? ", throughput in M messages/s" : "");
 	fprintf(f, "%-30s %-10s", "Scenario", "Strategy");
 	for (int m = 0; m < DFB_METRIC_NTIMES; m++)
-		fprintf(f, " %12s", dfb_metric_info[m].title);
+		fprintf(f, " %12s", dfb_metric_col(m)->title);
 	fprintf(f, " %9s", "Sched CV");
 	if (thr)
-		fprintf(f, " %14s", dfb_metric_info[DFB_METRIC_THROUGHPUT].title);
+		fprintf(f, " %14s", dfb_metric_col(DFB_METRIC_THROUGHPUT)->title);
 	fputc('\n', f);
 	for (size_t i = 0; i < su->res.nscen; i++) {
 		const struct dfb_scen_result *sc = &su->res.scen[i];

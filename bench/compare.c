@@ -15,6 +15,12 @@ const char *dfb_verdict_name(enum dfb_verdict v)
 		return "improved";
 	case DFB_VERDICT_REGRESSED:
 		return "regressed";
+	case DFB_VERDICT_DISTURBED:
+		return "disturbed";
+	case DFB_VERDICT_IND_IMPROVED:
+		return "indicative only (improved)";
+	case DFB_VERDICT_IND_REGRESSED:
+		return "indicative only (regressed)";
 	case DFB_VERDICT_NOISE:
 		break;
 	}
@@ -49,6 +55,124 @@ double dfb_aa_noise_pct(const double *x, size_t n)
 	return fabs(even - odd) / fabs(all) * 100.0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* 1.4826 * the median absolute deviation: the standard deviation of a
+ * normal sample, robust to the outliers rounds have. */
+static double robust_sd(const double *x, size_t n)
+{
+	if (n < 2)
+		return 0.0;
+	double *d = malloc(n * sizeof(*d));
+	if (!d)
+		return NAN;
+	double med = median_of(x, n);
+	for (size_t i = 0; i < n; i++)
+		d[i] = fabs(x[i] - med);
+	double mad = median_of(d, n);
+	free(d);
+	return 1.4826 * mad;
+}
+
+double dfb_u_detectable_pct(const double *b, size_t nb, const double *c, size_t nc)
+{
+	double ref = nb ? median_of(b, nb) : NAN;
+	if (!nb || !nc || !(ref != 0.0) || isnan(ref))
+		return NAN;
+	double sb = robust_sd(b, nb), sc = robust_sd(c, nc);
+	double sd = sqrt((sb * sb + sc * sc) / 2.0);
+	/* z(1 - 0.05/2) + z(0.80), and sqrt(pi/3): the U test's efficiency
+	 * against the t test on normal data (3/pi) as a factor on n. */
+	const double z = 1.959964 + 0.841621;
+	return z * sd * sqrt(1.0 / (double)nb + 1.0 / (double)nc) * sqrt(M_PI / 3.0) /
+	       fabs(ref) * 100.0;
+}
+
+double dfb_invocation_spread_pct(const double *x, const unsigned *inv, size_t n, double ref)
+{
+	unsigned kmax = 0;
+	for (size_t i = 0; i < n; i++)
+		if (inv[i] > kmax)
+			kmax = inv[i];
+	if (kmax < 2 || !(ref != 0.0) || isnan(ref))
+		return NAN;
+	double *y = malloc(n * sizeof(*y));
+	if (!y)
+		return NAN;
+	double lo = INFINITY, hi = -INFINITY;
+	size_t seen = 0;
+	for (unsigned k = 1; k <= kmax; k++) {
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (inv[i] == k)
+				y[m++] = x[i];
+		if (!m)
+			continue;
+		double med = median_of(y, m);
+		lo = fmin(lo, med);
+		hi = fmax(hi, med);
+		seen++;
+	}
+	free(y);
+	return seen < 2 ? NAN : (hi - lo) / fabs(ref) * 100.0;
+}
+
+/* The Hodges-Lehmann shift's 95% interval (Moses): order statistics k and
+ * nb*nc - 1 - k of the pairwise differences c_j - b_i, k from the U
+ * statistic's normal approximation.  Past 4M pairs, a strided subset of
+ * the candidate keeps the cost bounded. */
+static void shift_ci(const double *b, size_t nb, const double *c, size_t nc, double *lo,
+		     double *hi)
+{
+	*lo = *hi = NAN;
+	size_t step = 1;
+	while ((nb * ((nc + step - 1) / step)) > (4u << 20))
+		step++;
+	size_t ncs = (nc + step - 1) / step, n = nb * ncs;
+	double *d = malloc(n * sizeof(*d));
+	if (!d)
+		return;
+	size_t k = 0;
+	for (size_t j = 0; j < nc; j += step)
+		for (size_t i = 0; i < nb; i++)
+			d[k++] = c[j] - b[i];
+	qsort(d, n, sizeof(*d), cmp_double);
+	double mean = (double)nb * (double)ncs / 2.0;
+	double sd = sqrt((double)nb * (double)ncs * (double)(nb + ncs + 1) / 12.0);
+	double kk = floor(mean - 1.959964 * sd);
+	if (kk >= 0 && kk < (double)n) {
+		*lo = d[(size_t)kk];
+		*hi = d[n - 1 - (size_t)kk];
+	}
+	free(d);
+}
+
+void dfb_cmp_judge(struct dfb_cmp *out, bool higher_better, bool saved)
+{
+	out->verdict = DFB_VERDICT_NOISE;
+	if (!isnan(out->change_pct) && out->p_value < DFB_CMP_ALPHA) {
+		double better = higher_better ? out->change_pct : -out->change_pct;
+		if (better > out->mde_pct)
+			out->verdict = DFB_VERDICT_IMPROVED;
+		else if (-better > out->mde_pct)
+			out->verdict = DFB_VERDICT_REGRESSED;
+	}
+	if (out->base_disturbed_pct > DFB_DISTURBED_MAX_PCT ||
+	    out->cand_disturbed_pct > DFB_DISTURBED_MAX_PCT)
+		out->verdict = DFB_VERDICT_DISTURBED;
+	else if (saved && (out->base_inv < DFB_CMP_MIN_INVOCATIONS ||
+			   out->cand_inv < DFB_CMP_MIN_INVOCATIONS)) {
+		if (out->verdict == DFB_VERDICT_IMPROVED)
+			out->verdict = DFB_VERDICT_IND_IMPROVED;
+		else if (out->verdict == DFB_VERDICT_REGRESSED)
+			out->verdict = DFB_VERDICT_IND_REGRESSED;
+	}
+}
+
 int dfb_compare_samples(const double *b, size_t nb, const double *c, size_t nc,
 			bool higher_better, struct dfb_cmp *out)
 {
@@ -56,29 +180,35 @@ int dfb_compare_samples(const double *b, size_t nb, const double *c, size_t nc,
 	out->nb = nb;
 	out->nc = nc;
 	out->verdict = DFB_VERDICT_NOISE;
+	out->base_inv = out->cand_inv = 1;
 	out->base_median = nb ? median_of(b, nb) : NAN;
 	out->cand_median = nc ? median_of(c, nc) : NAN;
 	out->delta = out->cand_median - out->base_median;
 	out->change_pct = NAN;
 	out->p_value = NAN;
+	out->ci_lo_pct = out->ci_hi_pct = NAN;
+	out->spread_pct = NAN;
 	out->base_noise_pct = dfb_aa_noise_pct(b, nb);
 	out->cand_noise_pct = dfb_aa_noise_pct(c, nc);
 	out->noise_pct = fmax(out->base_noise_pct, out->cand_noise_pct);
+	out->mde_pct = out->noise_pct;
 	if (!nb || !nc)
 		return -1;
-	if (out->base_median != 0.0 && !isnan(out->base_median))
-		out->change_pct = out->delta / fabs(out->base_median) * 100.0;
+	if (out->base_median != 0.0 && !isnan(out->base_median)) {
+		double lo, hi, ref = fabs(out->base_median);
+		out->change_pct = out->delta / ref * 100.0;
+		shift_ci(b, nb, c, nc, &lo, &hi);
+		out->ci_lo_pct = lo / ref * 100.0;
+		out->ci_hi_pct = hi / ref * 100.0;
+		double u = dfb_u_detectable_pct(b, nb, c, nc);
+		if (u > out->mde_pct)
+			out->mde_pct = u;
+	}
 	double p;
 	if (dfb_mann_whitney(b, nb, c, nc, NULL, &p))
 		return -1;
 	out->p_value = p;
-	if (isnan(out->change_pct) || !(p < DFB_CMP_ALPHA))
-		return 0;
-	double better = higher_better ? out->change_pct : -out->change_pct;
-	if (better > out->noise_pct)
-		out->verdict = DFB_VERDICT_IMPROVED;
-	else if (-better > out->noise_pct)
-		out->verdict = DFB_VERDICT_REGRESSED;
+	dfb_cmp_judge(out, higher_better, false);
 	return 0;
 }
 
@@ -117,8 +247,10 @@ static int compare_pair(struct dfb_cmp_set *set, const char *kind, const char *s
 	size_t nm = dfb_cmp_metrics(transport, ms);
 	double *xb = malloc((base->n ? base->n : 1) * sizeof(*xb));
 	double *xc = malloc((cand->n ? cand->n : 1) * sizeof(*xc));
+	unsigned *ib = malloc((base->n ? base->n : 1) * sizeof(*ib));
+	unsigned *ic = malloc((cand->n ? cand->n : 1) * sizeof(*ic));
 	int rc = -1;
-	if (!xb || !xc)
+	if (!xb || !xc || !ib || !ic)
 		goto out;
 	for (size_t k = 0; k < nm; k++) {
 		struct dfb_cmp_row *r = dfb_cmp_add_row(set);
@@ -132,13 +264,35 @@ static int compare_pair(struct dfb_cmp_set *set, const char *kind, const char *s
 		r->transport = transport;
 		dfb_strat_values(base, ms[k], xb);
 		dfb_strat_values(cand, ms[k], xc);
-		dfb_compare_samples(xb, base->n, xc, cand->n, dfb_metric_info[ms[k]].higher_better,
-				    &r->c);
+		bool hb = dfb_metric_col(ms[k])->higher_better, saved = !strcmp(kind, "saved");
+		dfb_compare_samples(xb, base->n, xc, cand->n, hb, &r->c);
+		r->c.base_inv = dfb_strat_invocations(base);
+		r->c.cand_inv = dfb_strat_invocations(cand);
+		r->c.base_disturbed_pct = dfb_strat_disturbed_pct(base);
+		r->c.cand_disturbed_pct = dfb_strat_disturbed_pct(cand);
+		if (saved && !isnan(r->c.change_pct)) {
+			/* Between runs, the change must also clear the spread
+			 * between the invocations of either side. */
+			for (size_t i = 0; i < base->n; i++)
+				ib[i] = base->rows[i].invocation;
+			for (size_t i = 0; i < cand->n; i++)
+				ic[i] = cand->rows[i].invocation;
+			double sb = dfb_invocation_spread_pct(xb, ib, base->n, r->c.base_median);
+			double sc = dfb_invocation_spread_pct(xc, ic, cand->n, r->c.base_median);
+			r->c.spread_pct = isnan(sb) ? sc : isnan(sc) ? sb : fmax(sb, sc);
+			if (r->c.spread_pct > r->c.noise_pct)
+				r->c.noise_pct = r->c.spread_pct;
+			if (r->c.noise_pct > r->c.mde_pct)
+				r->c.mde_pct = r->c.noise_pct;
+		}
+		dfb_cmp_judge(&r->c, hb, saved);
 	}
 	rc = 0;
 out:
 	free(xb);
 	free(xc);
+	free(ib);
+	free(ic);
 	return rc;
 }
 
@@ -181,22 +335,34 @@ void dfb_cmp_set_free(struct dfb_cmp_set *set)
 }
 
 void dfb_cmp_overall(const struct dfb_cmp_set *set, const char *kind, const char *baseline,
-		     const char *candidate, size_t *scenarios, size_t *improved,
-		     size_t *regressed)
+		     const char *candidate, struct dfb_cmp_count *out)
 {
-	*scenarios = *improved = *regressed = 0;
+	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < set->n; i++) {
 		const struct dfb_cmp_row *r = &set->rows[i];
 		if (strcmp(r->kind, kind) || strcmp(r->baseline, baseline) ||
 		    strcmp(r->candidate, candidate) ||
 		    r->metric != dfb_cmp_deciding_metric(r->transport))
 			continue;
-		(*scenarios)++;
-		if (r->c.verdict == DFB_VERDICT_IMPROVED)
-			(*improved)++;
-		else if (r->c.verdict == DFB_VERDICT_REGRESSED)
-			(*regressed)++;
+		out->scenarios++;
+		out->v[r->c.verdict]++;
 	}
+}
+
+void dfb_cmp_count_text(const struct dfb_cmp_count *k, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%zu of %zu scenarios improved, %zu regressed, %zu within noise",
+			 k->v[DFB_VERDICT_IMPROVED], k->scenarios, k->v[DFB_VERDICT_REGRESSED],
+			 k->v[DFB_VERDICT_NOISE]);
+	size_t ind = k->v[DFB_VERDICT_IND_IMPROVED] + k->v[DFB_VERDICT_IND_REGRESSED];
+	if (n > 0 && (size_t)n < len && k->v[DFB_VERDICT_DISTURBED])
+		n += snprintf(buf + n, len - (size_t)n, ", %zu disturbed",
+			      k->v[DFB_VERDICT_DISTURBED]);
+	if (n > 0 && (size_t)n < len && ind)
+		snprintf(buf + n, len - (size_t)n, ", %zu indicative only (%zu improved, %zu "
+			 "regressed: one invocation a side; run --invocations %d or more)",
+			 ind, k->v[DFB_VERDICT_IND_IMPROVED], k->v[DFB_VERDICT_IND_REGRESSED],
+			 DFB_CMP_MIN_INVOCATIONS);
 }
 
 static void fmt_value(char *buf, size_t len, double v, enum dfb_metric m)
@@ -204,7 +370,7 @@ static void fmt_value(char *buf, size_t len, double v, enum dfb_metric m)
 	if (isnan(v))
 		snprintf(buf, len, "-");
 	else if (m == DFB_METRIC_THROUGHPUT)
-		snprintf(buf, len, "%.3f", v * dfb_metric_info[m].console_scale);
+		snprintf(buf, len, "%.3f", v * dfb_metric_col(m)->scale);
 	else
 		snprintf(buf, len, "%.1f", v);
 }
@@ -231,12 +397,14 @@ void dfb_cmp_print(FILE *f, const struct dfb_cmp_set *set, const char *kind, con
 			continue;
 		if (!any) {
 			fprintf(f, "\n%s\n", title);
-			fprintf(f, "(medians; delta = candidate - baseline; change %% of the baseline; "
-				   "p: two-sided Mann-Whitney U;\n noise: the larger A/A figure of the "
-				   "two sides, |median(even rounds) - median(odd rounds)| / median;\n"
-				   " improved/regressed: |change| > noise and p < %.2f; lower times and "
-				   "higher throughput are better)\n",
-				DFB_CMP_ALPHA);
+			fprintf(f, "(medians; change %% of the baseline with its 95%% interval; p: "
+				   "two-sided Mann-Whitney U;\n MDE: the smallest change this "
+				   "comparison can tell from noise (A/A noise, spread between "
+				   "invocations,\n the U test's 80%% power); improved/regressed: "
+				   "|change| > MDE and p < %.2f; lower times and higher\n throughput "
+				   "are better; disturbed: over %.0f%% of a side's rounds ran while "
+				   "other processes took the machine)\n",
+				DFB_CMP_ALPHA, DFB_DISTURBED_MAX_PCT);
 			any = true;
 		}
 		if (base_label && cand_label && !strcmp(first->baseline, first->candidate)) {
@@ -249,16 +417,20 @@ void dfb_cmp_print(FILE *f, const struct dfb_cmp_set *set, const char *kind, con
 			fprintf(f, "\n%s (baseline) vs %s (candidate)\n", first->baseline,
 				first->candidate);
 		}
-		fprintf(f, "%-30s %-13s %12s %12s %11s %9s %8s %7s  %s\n", "Scenario", "Metric",
-			"Baseline", "Candidate", "Delta", "Change", "p-value", "Noise", "Verdict");
+		fprintf(f, "%-30s %-13s %12s %12s %9s %19s %8s %7s  %s\n", "Scenario", "Metric",
+			"Baseline", "Candidate", "Change", "95% CI", "p-value", "MDE", "Verdict");
 		for (size_t j = i; j < set->n; j++) {
 			const struct dfb_cmp_row *r = &set->rows[j];
 			if (strcmp(r->kind, kind) || !same_pair(r, first))
 				continue;
-			char b[32], c[32], d[32], ch[32], p[32], nz[32];
+			char b[32], c[32], ci[48], ch[32], p[32], nz[32];
 			fmt_value(b, sizeof(b), r->c.base_median, r->metric);
 			fmt_value(c, sizeof(c), r->c.cand_median, r->metric);
-			fmt_value(d, sizeof(d), r->c.delta, r->metric);
+			if (isnan(r->c.ci_lo_pct))
+				snprintf(ci, sizeof(ci), "-");
+			else
+				snprintf(ci, sizeof(ci), "%+.1f%% .. %+.1f%%", r->c.ci_lo_pct,
+					 r->c.ci_hi_pct);
 			if (isnan(r->c.change_pct))
 				snprintf(ch, sizeof(ch), "-");
 			else
@@ -269,16 +441,17 @@ void dfb_cmp_print(FILE *f, const struct dfb_cmp_set *set, const char *kind, con
 				snprintf(p, sizeof(p), "<0.0001");
 			else
 				snprintf(p, sizeof(p), "%.4f", r->c.p_value);
-			snprintf(nz, sizeof(nz), "%.2f%%", r->c.noise_pct);
-			fprintf(f, "%-30s %-13s %12s %12s %11s %9s %8s %7s  %s\n", r->scenario,
-				dfb_metric_info[r->metric].title, b, c, d, ch, p, nz,
+			snprintf(nz, sizeof(nz), "%.1f%%", r->c.mde_pct);
+			fprintf(f, "%-30s %-13s %12s %12s %9s %19s %8s %7s  %s\n", r->scenario,
+				dfb_metric_col(r->metric)->title, b, c, ch, ci, p, nz,
 				dfb_verdict_name(r->c.verdict));
 		}
-		size_t y, x, z;
-		dfb_cmp_overall(set, kind, first->baseline, first->candidate, &y, &x, &z);
-		fprintf(f, "Overall, %s: %zu of %zu scenarios improved, %zu regressed "
-			   "(by Sched; transport scenarios by throughput)\n",
-			pair, x, y, z);
+		struct dfb_cmp_count cnt;
+		char text[400];
+		dfb_cmp_overall(set, kind, first->baseline, first->candidate, &cnt);
+		dfb_cmp_count_text(&cnt, text, sizeof(text));
+		fprintf(f, "Overall, %s: %s (by Sched; transport scenarios by throughput)\n", pair,
+			text);
 	}
 }
 
@@ -297,11 +470,13 @@ static void csv_num_precise(FILE *f, double v)
 void dfb_write_comparison_csv(FILE *f, const struct dfb_cmp_set *set)
 {
 	fputs("kind,scenario,metric,baseline,candidate,baseline_median,candidate_median,delta,"
-	      "change_pct,p_value,noise_pct,verdict\n",
+	      "change_pct,p_value,noise_pct,ci_lo_pct,ci_hi_pct,mde_pct,spread_pct,"
+	      "baseline_invocations,candidate_invocations,baseline_disturbed_pct,"
+	      "candidate_disturbed_pct,verdict\n",
 	      f);
 	for (size_t i = 0; i < set->n; i++) {
 		const struct dfb_cmp_row *r = &set->rows[i];
-		fprintf(f, "%s,%s,%s,%s,%s,", r->kind, r->scenario, dfb_metric_info[r->metric].name,
+		fprintf(f, "%s,%s,%s,%s,%s,", r->kind, r->scenario, dfb_metric_col(r->metric)->name,
 			r->baseline, r->candidate);
 		csv_num_precise(f, r->c.base_median);
 		fputc(',', f);
@@ -314,6 +489,13 @@ void dfb_write_comparison_csv(FILE *f, const struct dfb_cmp_set *set)
 		csv_num(f, r->c.p_value);
 		fputc(',', f);
 		csv_num(f, r->c.noise_pct);
-		fprintf(f, ",%s\n", dfb_verdict_name(r->c.verdict));
+		double more[] = {r->c.ci_lo_pct, r->c.ci_hi_pct, r->c.mde_pct, r->c.spread_pct};
+		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++) {
+			fputc(',', f);
+			csv_num(f, more[k]);
+		}
+		fprintf(f, ",%u,%u,%.1f,%.1f,%s\n", r->c.base_inv, r->c.cand_inv,
+			r->c.base_disturbed_pct, r->c.cand_disturbed_pct,
+			dfb_verdict_name(r->c.verdict));
 	}
 }

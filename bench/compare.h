@@ -1,22 +1,36 @@
 /* Baseline-vs-candidate comparison with significance (DESIGN.md §3).
  *
  * Per scenario and metric: the medians of both sides, delta = candidate -
- * baseline, change % = delta / baseline median * 100, the two-sided
- * Mann-Whitney U p-value (dfb_mann_whitney), and a verdict judged against a
- * noise floor that the tool measures rather than a fixed threshold:
+ * baseline, change % = delta / baseline median * 100 with a 95% confidence
+ * interval (the Hodges-Lehmann shift's distribution-free interval, in % of
+ * the baseline median), the two-sided Mann-Whitney U p-value
+ * (dfb_mann_whitney), and a verdict judged against thresholds that the tool
+ * measures rather than a fixed one:
  *
  *   A/A noise of one side (dfb_aa_noise_pct): its rounds split into the
  *     even-numbered and odd-numbered rounds (interleaved halves, so drift
  *     hits both alike), |median(even) - median(odd)| / median(all) * 100;
- *   noise floor = the larger of the baseline's and the candidate's A/A noise;
- *   verdict: "improved" when the change is beyond the noise floor in the
- *     better direction AND p < DFB_CMP_ALPHA (0.05); "regressed" the same in
- *     the worse direction; otherwise "within noise".  Lower times are
- *     better; higher throughput is better.  A baseline median of 0 gives no
- *     change % and "within noise".
+ *   noise floor = the larger of the baseline's and the candidate's A/A
+ *     noise, and, comparing against a saved run, of the spread between
+ *     invocations (dfb_invocation_spread_pct) of either side;
+ *   MDE, the minimum detectable effect = the larger of the noise floor and
+ *     the shift the U test detects with 80% power at alpha 0.05 given the
+ *     rounds' spread (robust: 1.4826 MAD) and counts;
+ *   verdict: "improved" when the change is beyond the MDE in the better
+ *     direction AND p < DFB_CMP_ALPHA (0.05); "regressed" the same in the
+ *     worse direction; otherwise "within noise".  Lower times are better;
+ *     higher throughput is better.  A baseline median of 0 gives no change
+ *     % and "within noise".  Then, in this order:
+ *   "disturbed" when either side has more than DFB_DISTURBED_MAX_PCT of its
+ *     rounds disturbed (disturb.h), whatever the rule said;
+ *   "indicative only (improved)" / "(regressed)" comparing against a saved
+ *     run when either side has fewer than DFB_CMP_MIN_INVOCATIONS
+ *     invocations: rounds of one process are not independent samples of
+ *     the machine's state, so a difference between two processes cannot be
+ *     told from drift without the spread between invocations.
  *
  * A scenario counts as improved or regressed (the overall line) by its
- * Sched metric; a transport scenario by its throughput.
+ * primary metric (columns.h): Sched, a transport scenario its throughput.
  *
  * Pure functions of their inputs; control thread (not a hot path). */
 #ifndef DFB_COMPARE_H
@@ -29,9 +43,18 @@
 #include "results.h"
 
 #define DFB_CMP_ALPHA 0.05
+#define DFB_CMP_MIN_INVOCATIONS 2
 
-enum dfb_verdict { DFB_VERDICT_NOISE = 0, DFB_VERDICT_IMPROVED, DFB_VERDICT_REGRESSED };
-/* "within noise", "improved", "regressed". */
+enum dfb_verdict {
+	DFB_VERDICT_NOISE = 0,
+	DFB_VERDICT_IMPROVED,
+	DFB_VERDICT_REGRESSED,
+	DFB_VERDICT_DISTURBED,
+	DFB_VERDICT_IND_IMPROVED,
+	DFB_VERDICT_IND_REGRESSED,
+};
+/* "within noise", "improved", "regressed", "disturbed", "indicative only
+ * (improved)", "indicative only (regressed)". */
 const char *dfb_verdict_name(enum dfb_verdict v);
 
 /* A/A noise of x[0..n) in percent, as above; 0 when n < 2 or the median
@@ -45,13 +68,29 @@ struct dfb_cmp {
 	double change_pct;           /* NaN when base_median == 0 */
 	double p_value;              /* NaN when a side has no rounds */
 	double base_noise_pct, cand_noise_pct;
-	double noise_pct;            /* the larger of the two */
+	double noise_pct;            /* the noise floor (see above) */
+	double ci_lo_pct, ci_hi_pct; /* 95% interval of the change; NaN when unknown */
+	double mde_pct;              /* minimum detectable effect */
+	double spread_pct;           /* between invocations; NaN when not used */
+	unsigned base_inv, cand_inv; /* invocations of each side */
+	double base_disturbed_pct, cand_disturbed_pct;
 	enum dfb_verdict verdict;
 };
 
-/* Compares baseline b[0..nb) with candidate c[0..nc).  Returns 0, or -1
- * when a side is empty or out of memory (*out then holds NaNs and "within
- * noise"). */
+/* The shift the U test detects with 80% power, in % of b's median. */
+double dfb_u_detectable_pct(const double *b, size_t nb, const double *c, size_t nc);
+/* Spread between invocations of x[0..n), whose invocation numbers are
+ * inv[0..n): (largest - smallest invocation median) / |ref| * 100; NaN
+ * with fewer than two invocations. */
+double dfb_invocation_spread_pct(const double *x, const unsigned *inv, size_t n, double ref);
+/* Applies the rule (see above) to out's figures: the verdict from change,
+ * p and MDE, then disturbed and indicative only.  `saved`: a comparison
+ * against a saved run. */
+void dfb_cmp_judge(struct dfb_cmp *out, bool higher_better, bool saved);
+
+/* Compares baseline b[0..nb) with candidate c[0..nc), rounds of one
+ * invocation each, nothing disturbed.  Returns 0, or -1 when a side is
+ * empty or out of memory (*out then holds NaNs and "within noise"). */
 int dfb_compare_samples(const double *b, size_t nb, const double *c, size_t nc,
 			bool higher_better, struct dfb_cmp *out);
 
@@ -92,11 +131,18 @@ void dfb_cmp_set_free(struct dfb_cmp_set *set);
 /* Appends a zeroed row; NULL when out of memory. */
 struct dfb_cmp_row *dfb_cmp_add_row(struct dfb_cmp_set *set);
 
-/* Overall count for the rows of `kind` and the pair (baseline, candidate):
- * scenarios compared, improved, regressed (by the deciding metric). */
+/* Overall count for the rows of `kind` and the pair (baseline, candidate),
+ * by the deciding metric: scenarios compared, and how many got each
+ * verdict (counts indexed by enum dfb_verdict). */
+struct dfb_cmp_count {
+	size_t scenarios;
+	size_t v[DFB_VERDICT_IND_REGRESSED + 1];
+};
 void dfb_cmp_overall(const struct dfb_cmp_set *set, const char *kind, const char *baseline,
-		     const char *candidate, size_t *scenarios, size_t *improved,
-		     size_t *regressed);
+		     const char *candidate, struct dfb_cmp_count *out);
+/* "3 of 6 scenarios improved, 1 regressed, 2 within noise[, 1 disturbed]
+ * [, 2 indicative only]" */
+void dfb_cmp_count_text(const struct dfb_cmp_count *k, char *buf, size_t len);
 
 /* Console: one table per (baseline, candidate) pair of the rows of `kind`,
  * each followed by "Overall, B -> C: X of Y scenarios improved, Z regressed

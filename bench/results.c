@@ -9,25 +9,16 @@
 #include "results.h"
 #include "topology.h"
 
-const struct dfb_metric_info dfb_metric_info[DFB_METRIC__COUNT] = {
-	[DFB_METRIC_HOST] = {"host_us", "Host (us)", 1.0, false},
-	[DFB_METRIC_TOTAL] = {"total_us", "Total (us)", 1.0, false},
-	[DFB_METRIC_SCHED] = {"sched_us", "Sched (us)", 1.0, false},
-	[DFB_METRIC_ORCH] = {"orch_us", "Orch (us)", 1.0, false},
-	[DFB_METRIC_THROUGHPUT] = {"throughput_msgs_per_s", "Thr (M msg/s)", 1e-6, true},
-};
-
 int dfb_metric_find(const char *name)
 {
-	for (int m = 0; m < DFB_METRIC__COUNT; m++)
-		if (!strcmp(dfb_metric_info[m].name, name))
-			return m;
-	return -1;
+	const struct dfb_column *c = dfb_column_find(name);
+	return c ? c->metric : -1;
 }
 
 void dfb_round_row_from(struct dfb_round_row *row, const struct dfb_round_result *r)
 {
 	memset(row, 0, sizeof(*row));
+	row->invocation = 1;
 	row->m[DFB_METRIC_HOST] = r->host_us;
 	row->m[DFB_METRIC_TOTAL] = r->total_us;
 	row->m[DFB_METRIC_SCHED] = r->sched_us;
@@ -97,7 +88,7 @@ struct dfb_scen_result *dfb_results_add_rounds(struct dfb_results *res,
 	}
 	for (size_t s = 0; s < r->nstrat; s++) {
 		struct dfb_strat_result *st =
-			dfb_scen_add_strategy(sc, dfb_strategy_name(r->strat[s]), r->rounds);
+			dfb_scen_add_strategy(sc, dfb_rounds_label(r, s), r->rounds);
 		if (!st) {
 			res->nscen--;
 			for (size_t k = 0; k < sc->nstrat; k++)
@@ -105,8 +96,17 @@ struct dfb_scen_result *dfb_results_add_rounds(struct dfb_results *res,
 			return NULL;
 		}
 		const struct dfb_round_result *rr = dfb_rounds_of(r, s);
+		const struct dfb_round_env *env = dfb_rounds_env_of(r, s);
 		for (size_t i = 0; i < r->rounds; i++) {
-			dfb_round_row_from(&st->rows[i], &rr[i]);
+			struct dfb_round_row *w = &st->rows[i];
+			dfb_round_row_from(w, &rr[i]);
+			w->other_cpu_ms = env[i].other_cpu_ms;
+			w->steal_ms = env[i].steal_ms;
+			w->nivcsw = env[i].nivcsw;
+			w->load1 = env[i].load1;
+			w->others_pct = env[i].others_pct;
+			w->disturbed = env[i].disturbed;
+			st->ndisturbed += env[i].disturbed;
 			dfb_hist_merge(&st->lat, &rr[i].reg_latency);
 		}
 		dfb_rounds_overhead(r, s, &st->overhead);
@@ -135,6 +135,20 @@ void dfb_strat_values(const struct dfb_strat_result *st, enum dfb_metric m, doub
 {
 	for (size_t i = 0; i < st->n; i++)
 		x[i] = st->rows[i].m[m];
+}
+
+unsigned dfb_strat_invocations(const struct dfb_strat_result *st)
+{
+	unsigned k = 0;
+	for (size_t i = 0; i < st->n; i++)
+		if (st->rows[i].invocation > k)
+			k = st->rows[i].invocation;
+	return k ? k : 1;
+}
+
+double dfb_strat_disturbed_pct(const struct dfb_strat_result *st)
+{
+	return st->n ? (double)st->ndisturbed / (double)st->n * 100.0 : 0.0;
 }
 
 void dfb_results_free(struct dfb_results *res)
@@ -236,13 +250,6 @@ static double parse_num(const char *s)
 	return *end ? NAN : v;
 }
 
-static uint64_t parse_u64(const char *s)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	return *s && !*end ? (uint64_t)v : 0;
-}
-
 #define CSV_MAX_COLS 128
 
 int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, size_t len)
@@ -261,22 +268,15 @@ int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, s
 	if (!text)
 		return -1;
 
+	size_t ncol;
+	const struct dfb_column *cols = dfb_round_columns(&ncol);
 	char *line = text, *next;
-	int col_scen = -1, col_strat = -1, col_metric[DFB_METRIC__COUNT];
-	int col_counter[64], col_tasks = -1, col_subtasks = -1, col_peak = -1;
-	int col_lat[6];
-	static const char *const lat_names[6] = {"lat_count",  "lat_p50_ns",  "lat_p90_ns",
-						 "lat_p99_ns", "lat_p999_ns", "lat_max_ns"};
+	int col_scen = -1, col_strat = -1, col_inv = -1;
+	const struct dfb_column *at[CSV_MAX_COLS]; /* the table's column of each field */
+	bool have_metric[DFB_METRIC__COUNT] = {false};
 	char *field[CSV_MAX_COLS];
 	size_t ncols, lineno = 0;
 	int rc = -1;
-
-	for (int m = 0; m < DFB_METRIC__COUNT; m++)
-		col_metric[m] = -1;
-	for (size_t c = 0; c < 64; c++)
-		col_counter[c] = -1;
-	for (int i = 0; i < 6; i++)
-		col_lat[i] = -1;
 
 	next = strchr(line, '\n');
 	if (next)
@@ -285,25 +285,15 @@ int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, s
 	line[strcspn(line, "\r")] = 0;
 	ncols = split_csv(line, field, CSV_MAX_COLS);
 	for (size_t c = 0; c < ncols; c++) {
-		int m;
+		at[c] = dfb_column_find(field[c]);
+		if (at[c] && at[c]->metric >= 0)
+			have_metric[at[c]->metric] = true;
 		if (!strcmp(field[c], "scenario"))
 			col_scen = (int)c;
 		else if (!strcmp(field[c], "strategy"))
 			col_strat = (int)c;
-		else if (!strcmp(field[c], "tasks"))
-			col_tasks = (int)c;
-		else if (!strcmp(field[c], "subtasks"))
-			col_subtasks = (int)c;
-		else if (!strcmp(field[c], "peak_wait_entries"))
-			col_peak = (int)c;
-		else if ((m = dfb_metric_find(field[c])) >= 0)
-			col_metric[m] = (int)c;
-		for (size_t k = 0; k < dfb_ncounters && k < 64; k++)
-			if (!strcmp(field[c], dfb_counter_info[k].name))
-				col_counter[k] = (int)c;
-		for (int i = 0; i < 6; i++)
-			if (!strcmp(field[c], lat_names[i]))
-				col_lat[i] = (int)c;
+		else if (!strcmp(field[c], "invocation"))
+			col_inv = (int)c;
 	}
 	if (col_scen < 0 || col_strat < 0) {
 		snprintf(msg, len, "%s: not a deferbench rounds.csv (no scenario and strategy columns)",
@@ -311,8 +301,8 @@ int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, s
 		goto out;
 	}
 	for (int m = 0; m < DFB_METRIC_NTIMES; m++)
-		if (col_metric[m] < 0) {
-			snprintf(msg, len, "%s: no %s column", file, dfb_metric_info[m].name);
+		if (!have_metric[m]) {
+			snprintf(msg, len, "%s: no %s column", file, dfb_metric_col(m)->name);
 			goto out;
 		}
 
@@ -348,31 +338,34 @@ int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, s
 			goto oom;
 		struct dfb_round_row *row = &s->rows[s->n++];
 		memset(row, 0, sizeof(*row));
-		for (int m = 0; m < DFB_METRIC__COUNT; m++) {
-			row->m[m] = col_metric[m] >= 0 ? parse_num(field[col_metric[m]]) : NAN;
-			if (m < DFB_METRIC_NTIMES && isnan(row->m[m])) {
+		row->invocation = 1;
+		for (size_t k = 0; k < ncol; k++)
+			if (cols[k].metric >= 0)
+				row->m[cols[k].metric] = NAN;
+		for (size_t c = 0; c < ncols; c++) {
+			if (!at[c])
+				continue;
+			double v = parse_num(field[c]);
+			if (at[c]->metric >= 0 && at[c]->metric < DFB_METRIC_NTIMES && isnan(v)) {
 				snprintf(msg, len, "%s:%zu: %s is not a number", file, lineno,
-					 dfb_metric_info[m].name);
+					 at[c]->name);
 				goto out;
 			}
+			if (at[c]->type == DFB_COL_DOUBLE || !isnan(v))
+				dfb_column_set(at[c], row, v);
 		}
+		if (col_inv >= 0) {
+			double v = parse_num(field[col_inv]);
+			if (!(v >= 1 && v <= 1e6 && v == floor(v))) {
+				snprintf(msg, len, "%s:%zu: invocation '%s' is not a positive whole "
+						   "number", file, lineno, field[col_inv]);
+				goto out;
+			}
+			row->invocation = (unsigned)v;
+		}
+		s->ndisturbed += row->disturbed != 0;
 		if (!isnan(row->m[DFB_METRIC_THROUGHPUT]))
 			sc->transport = true;
-		if (col_tasks >= 0)
-			row->tasks = parse_u64(field[col_tasks]);
-		if (col_subtasks >= 0)
-			row->subtasks = parse_u64(field[col_subtasks]);
-		if (col_peak >= 0)
-			row->peak_wait_entries = parse_u64(field[col_peak]);
-		for (size_t k = 0; k < dfb_ncounters && k < 64; k++)
-			if (col_counter[k] >= 0)
-				*(uint64_t *)((char *)&row->counters + dfb_counter_info[k].offset) =
-					parse_u64(field[col_counter[k]]);
-		uint64_t *lat[6] = {&row->lat_count, &row->lat_p50,  &row->lat_p90,
-				    &row->lat_p99,   &row->lat_p999, &row->lat_max};
-		for (int i = 0; i < 6; i++)
-			if (col_lat[i] >= 0)
-				*lat[i] = parse_u64(field[col_lat[i]]);
 	}
 	if (!res->nscen) {
 		snprintf(msg, len, "%s: no rounds (only a header)", file);

@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "deferbench.h"
+#include "columns.h"
 #include "rounds.h"
 
 /* ---- metrics ------------------------------------------------------------ */
@@ -41,25 +42,24 @@ enum dfb_metric {
 /* Round timing metrics come first, in DFB_ROUND_METRICS order. */
 #define DFB_METRIC_NTIMES 4
 
-struct dfb_metric_info {
-	const char *name;            /* column name: "sched_us", "throughput_msgs_per_s" */
-	const char *title;           /* console: "Sched (us)", "Thr (M msg/s)" */
-	double console_scale;        /* console value = value * scale (1e-6: M msg/s) */
-	bool higher_better;
-};
-extern const struct dfb_metric_info dfb_metric_info[DFB_METRIC__COUNT];
-/* The metric named `name` (a column name); -1 when unknown. */
+/* The metric named `name` (a column name); -1 when unknown.  Titles,
+ * units and directions are the metric's column (columns.h:
+ * dfb_metric_col). */
 int dfb_metric_find(const char *name);
 
 /* ---- rounds ------------------------------------------------------------- */
 
-/* One measured round, compact. */
+/* One measured round, compact: the values of the columns of columns.h. */
 struct dfb_round_row {
+	unsigned invocation;         /* 1-based process of --invocations (1 otherwise) */
 	double m[DFB_METRIC__COUNT]; /* throughput: messages/s, NaN when not transport */
 	uint64_t tasks, subtasks;
 	struct dfb_counters counters;
 	uint64_t peak_wait_entries;
 	uint64_t lat_count, lat_p50, lat_p90, lat_p99, lat_p999, lat_max; /* ns */
+	/* What else the machine did (disturb.h). */
+	double other_cpu_ms, steal_ms, load1, others_pct;
+	uint64_t nivcsw, disturbed;
 };
 
 /* Fills row from a round result (throughput = tasks / Total for a transport
@@ -73,6 +73,7 @@ struct dfb_strat_result {
 	size_t cap;                  /* rows allocated */
 	struct dfb_hist lat;         /* merged over the n rounds (empty from a CSV) */
 	struct dfb_overhead overhead; /* what the sampling cost (zero from a CSV) */
+	size_t ndisturbed;           /* rows with disturbed set */
 };
 
 struct dfb_scen_result {
@@ -106,6 +107,10 @@ const struct dfb_strat_result *dfb_scen_find_strategy(const struct dfb_scen_resu
 						      const char *name);
 /* Metric m of every round of st into x[0..st->n). */
 void dfb_strat_values(const struct dfb_strat_result *st, enum dfb_metric m, double *x);
+/* Invocations the rows come from (the largest invocation number). */
+unsigned dfb_strat_invocations(const struct dfb_strat_result *st);
+/* Percentage of st's rows marked disturbed. */
+double dfb_strat_disturbed_pct(const struct dfb_strat_result *st);
 void dfb_results_free(struct dfb_results *res);
 
 /* Reads a saved run: `path` is a results directory (its rounds.csv) or a
@@ -154,7 +159,7 @@ void dfb_json_string(FILE *f, const char *s);
 /* `s` as one CSV field: as is, or in double quotes ("" for a quote) when
  * it holds a comma, a quote or a line break. */
 void dfb_csv_field(FILE *f, const char *s);
-/* The "rounds.csv" header line (no newline). */
+/* The key columns of rounds.csv, before those of columns.h. */
 extern const char *const dfb_rounds_csv_fixed_head;
 
 /* A scenario file that `deferbench run` reproduces: every runtime key of

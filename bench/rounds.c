@@ -9,13 +9,19 @@ int dfb_rounds_open(struct dfb_rounds *r)
 {
 	memset(r->rt, 0, sizeof(r->rt));
 	r->res = r->bare = NULL;
+	r->env = NULL;
+	r->span = NULL;
+	r->nspan = 0;
 	r->failed = NULL;
 	memset(&r->create_err, 0, sizeof(r->create_err));
 	size_t n = r->nstrat * r->rounds;
+	size_t nspan = r->nstrat * (r->warmup + r->rounds * (r->cfg.latency_sample ? 2 : 1));
 	r->res = calloc(n ? n : 1, sizeof(*r->res));
+	r->env = calloc(n ? n : 1, sizeof(*r->env));
+	r->span = calloc(nspan ? nspan : 1, sizeof(*r->span));
 	if (r->cfg.latency_sample)
 		r->bare = calloc(n ? n : 1, sizeof(*r->bare));
-	if (!r->res || (r->cfg.latency_sample && !r->bare)) {
+	if (!r->res || !r->env || !r->span || (r->cfg.latency_sample && !r->bare)) {
 		r->create_err.code = DFB_ERR_SYSTEM;
 		r->create_err.task_index = -1;
 		r->create_err.thread = -1;
@@ -42,7 +48,14 @@ static int one_pass(struct dfb_rounds *r, unsigned long i, bool bare,
 			progress(arg, r, s, warm, warm ? i + 1 : i - r->warmup + 1,
 				 warm ? r->warmup : r->rounds);
 		dfb_runtime_set_latency_sample(r->rt[s], bare ? 0 : r->cfg.latency_sample);
+		/* The machine's state around the round, outside its timed part
+		 * and alike for every strategy and kind of round. */
+		struct dfb_round_span *sp = &r->span[r->nspan++];
+		sp->out = warm || bare ? -1 : (long)(s * r->rounds + (i - r->warmup));
+		sp->load1 = dfb_load1();
+		dfb_sys_snap(&sp->a);
 		int rc = dfb_runtime_run_round(r->rt[s], out);
+		dfb_sys_snap(&sp->b);
 		dfb_runtime_set_latency_sample(r->rt[s], r->cfg.latency_sample);
 		if (rc) {
 			r->failed = out;
@@ -69,7 +82,13 @@ int dfb_rounds_exec(struct dfb_rounds *r, dfb_rounds_progress_fn progress, void 
 		    one_pass(r, i, !bare_first, progress, arg))
 			return -1;
 	}
+	dfb_disturb_decide(r->span, r->nspan, r->env);
 	return 0;
+}
+
+const char *dfb_rounds_label(const struct dfb_rounds *r, size_t s)
+{
+	return r->label[s] ? r->label[s] : dfb_strategy_name(r->strat[s]);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -150,8 +169,7 @@ void dfb_rounds_failure_text(const struct dfb_rounds *r, char *buf, size_t len)
 	char msg[512];
 	if (r->failed) {
 		dfb_error_format(&r->failed->error, msg, sizeof(msg));
-		snprintf(buf, len, "%s round %lu%s failed: %s",
-			 dfb_strategy_name(r->strat[r->fail_strategy]),
+		snprintf(buf, len, "%s round %lu%s failed: %s", dfb_rounds_label(r, r->fail_strategy),
 			 r->fail_round < r->warmup ? r->fail_round : r->fail_round - r->warmup,
 			 r->fail_round < r->warmup ? " (warm-up)" : "", msg);
 	} else {
@@ -181,6 +199,13 @@ void dfb_rounds_close(struct dfb_rounds *r)
 	}
 	free(r->res);
 	free(r->bare);
+	free(r->env);
+	free(r->span);
 	r->res = r->bare = NULL;
+	r->env = NULL;
+	r->span = NULL;
+	r->env = NULL;
+	r->span = NULL;
+	r->nspan = 0;
 	r->failed = NULL;
 }

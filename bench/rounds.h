@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "deferbench.h"
+#include "disturb.h"
 
 #define DFB_MAX_STRATEGIES 8
 
@@ -29,6 +30,7 @@ struct dfb_rounds {
 	const char *scenario;        /* display name */
 	struct dfb_config cfg;
 	const struct dfb_strategy *strat[DFB_MAX_STRATEGIES];
+	const char *label[DFB_MAX_STRATEGIES]; /* shown names (NULL: the strategy's) */
 	size_t nstrat;
 	unsigned long rounds, warmup;
 
@@ -37,6 +39,11 @@ struct dfb_rounds {
 	struct dfb_round_result *res; /* nstrat * rounds, strategy s at res[s * rounds] */
 	struct dfb_round_result *bare; /* the same with sampling off, or NULL */
 	struct dfb_round_result scratch; /* warm-up rounds land here */
+	/* What else the machine did, per measured round (same layout as res),
+	 * and every executed round in order (disturb.h). */
+	struct dfb_round_env *env;
+	struct dfb_round_span *span;
+	size_t nspan;
 	/* After a failure: what failed.  open: create_err (code CONFIG for a
 	 * configuration error); exec: the failed round, fail_strategy and
 	 * fail_round (0-based over warm-up and measured rounds). */
@@ -63,10 +70,16 @@ int dfb_rounds_exec(struct dfb_rounds *r, dfb_rounds_progress_fn progress, void 
 void dfb_rounds_print_failure(FILE *f, const struct dfb_rounds *r);
 /* One-line text of the failure, for summaries ("mailbox round 3: ..."). */
 void dfb_rounds_failure_text(const struct dfb_rounds *r, char *buf, size_t len);
+/* The name strategy s is shown and kept under. */
+const char *dfb_rounds_label(const struct dfb_rounds *r, size_t s);
 /* Measured rounds of strategy s. */
 static inline const struct dfb_round_result *dfb_rounds_of(const struct dfb_rounds *r, size_t s)
 {
 	return &r->res[s * r->rounds];
+}
+static inline const struct dfb_round_env *dfb_rounds_env_of(const struct dfb_rounds *r, size_t s)
+{
+	return &r->env[s * r->rounds];
 }
 /* Rounds of strategy s with sampling off; NULL when none ran. */
 static inline const struct dfb_round_result *dfb_rounds_bare_of(const struct dfb_rounds *r,

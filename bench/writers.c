@@ -159,44 +159,45 @@ int dfb_write_file_atomic(const char *dir, const char *name,
 
 /* ---- rounds.csv --------------------------------------------------------------- */
 
-const char *const dfb_rounds_csv_fixed_head =
-	"scenario,strategy,round,host_us,total_us,sched_us,orch_us,tasks,subtasks";
+const char *const dfb_rounds_csv_fixed_head = "scenario,strategy,invocation,round";
+
+/* One value of column c in row w, as rounds.csv holds it. */
+static void csv_value(FILE *f, const struct dfb_column *c, const struct dfb_round_row *w)
+{
+	double v = dfb_column_get(c, w);
+	if (c->type == DFB_COL_U64)
+		fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)((const char *)w + c->off));
+	else if (isfinite(v))
+		fprintf(f, "%.*f", c->decimals, v);
+}
 
 void dfb_write_rounds_csv(FILE *f, const struct dfb_results *res)
 {
+	size_t ncol;
+	const struct dfb_column *cols = dfb_round_columns(&ncol);
 	fputs(dfb_rounds_csv_fixed_head, f);
-	for (size_t k = 0; k < dfb_ncounters; k++)
-		fprintf(f, ",%s", dfb_counter_info[k].name);
-	fputs(",peak_wait_entries,lat_count,lat_p50_ns,lat_p90_ns,lat_p99_ns,lat_p999_ns,"
-	      "lat_max_ns,throughput_msgs_per_s\n",
-	      f);
+	for (size_t k = 0; k < ncol; k++)
+		fprintf(f, ",%s", cols[k].name);
+	fputc('\n', f);
 	for (size_t i = 0; i < res->nscen; i++) {
 		const struct dfb_scen_result *sc = &res->scen[i];
 		for (size_t s = 0; s < sc->nstrat; s++) {
 			const struct dfb_strat_result *st = &sc->strat[s];
+			/* Rounds are numbered within their invocation. */
+			size_t round = 0;
 			for (size_t r = 0; r < st->n; r++) {
 				const struct dfb_round_row *w = &st->rows[r];
+				if (r && w->invocation != st->rows[r - 1].invocation)
+					round = 0;
 				dfb_csv_field(f, sc->name);
 				fputc(',', f);
 				dfb_csv_field(f, st->name);
-				fprintf(f, ",%zu,%.3f,%.3f,%.3f,%.3f,%llu,%llu", r, w->m[DFB_METRIC_HOST],
-					w->m[DFB_METRIC_TOTAL], w->m[DFB_METRIC_SCHED],
-					w->m[DFB_METRIC_ORCH], (unsigned long long)w->tasks,
-					(unsigned long long)w->subtasks);
-				for (size_t k = 0; k < dfb_ncounters; k++)
-					fprintf(f, ",%llu",
-						(unsigned long long)*(const uint64_t *)(
-							(const char *)&w->counters +
-							dfb_counter_info[k].offset));
-				fprintf(f, ",%llu,%llu,%llu,%llu,%llu,%llu,%llu,",
-					(unsigned long long)w->peak_wait_entries,
-					(unsigned long long)w->lat_count,
-					(unsigned long long)w->lat_p50, (unsigned long long)w->lat_p90,
-					(unsigned long long)w->lat_p99, (unsigned long long)w->lat_p999,
-					(unsigned long long)w->lat_max);
-				double t = w->m[DFB_METRIC_THROUGHPUT];
-				if (isfinite(t))
-					fprintf(f, "%.1f", t);
+				fprintf(f, ",%u,%zu", w->invocation, round++);
+				for (size_t k = 0; k < ncol; k++) {
+					fputc(',', f);
+					if (!cols[k].transport_only || sc->transport)
+						csv_value(f, &cols[k], w);
+				}
 				fputc('\n', f);
 			}
 		}
@@ -227,7 +228,7 @@ void dfb_write_summary_csv(FILE *f, const struct dfb_results *res)
 				const char *fmt = m == DFB_METRIC_THROUGHPUT
 							  ? ",%s,%zu,%.1f,%.1f,%.1f,%.6f,%.1f,%.1f,%.1f,%d\n"
 							  : ",%s,%zu,%.3f,%.3f,%.3f,%.6f,%.3f,%.3f,%.3f,%d\n";
-				fprintf(f, fmt, dfb_metric_info[m].name, a.n, a.mean, a.median,
+				fprintf(f, fmt, dfb_metric_col(m)->name, a.n, a.mean, a.median,
 					a.stddev, a.cv, a.min, a.max, a.trimmed_mean, a.trimmed ? 1 : 0);
 			}
 			free(x);
@@ -482,27 +483,12 @@ void dfb_write_results_json(FILE *f, const struct dfb_results *res,
 				fputs(",\n      \"cpu_time\": ", f);
 				json_num(f, w->m[DFB_METRIC_SCHED]);
 				fputs(",\n      \"time_unit\": \"us\"", f);
-				json_field(f, "host_us", w->m[DFB_METRIC_HOST]);
-				json_field(f, "total_us", w->m[DFB_METRIC_TOTAL]);
-				json_field(f, "sched_us", w->m[DFB_METRIC_SCHED]);
-				json_field(f, "orch_us", w->m[DFB_METRIC_ORCH]);
-				json_field(f, "tasks", (double)w->tasks);
-				json_field(f, "subtasks", (double)w->subtasks);
-				for (size_t k = 0; k < dfb_ncounters; k++)
-					json_field(f, dfb_counter_info[k].name,
-						   (double)*(const uint64_t *)(
-							   (const char *)&w->counters +
-							   dfb_counter_info[k].offset));
-				json_field(f, "peak_wait_entries", (double)w->peak_wait_entries);
-				json_field(f, "lat_count", (double)w->lat_count);
-				json_field(f, "lat_p50_ns", (double)w->lat_p50);
-				json_field(f, "lat_p90_ns", (double)w->lat_p90);
-				json_field(f, "lat_p99_ns", (double)w->lat_p99);
-				json_field(f, "lat_p999_ns", (double)w->lat_p999);
-				json_field(f, "lat_max_ns", (double)w->lat_max);
-				if (sc->transport)
-					json_field(f, "throughput_msgs_per_s",
-						   w->m[DFB_METRIC_THROUGHPUT]);
+				fprintf(f, ",\n      \"invocation\": %u", w->invocation);
+				size_t ncol;
+				const struct dfb_column *cols = dfb_round_columns(&ncol);
+				for (size_t k = 0; k < ncol; k++)
+					if (!cols[k].transport_only || sc->transport)
+						json_field(f, cols[k].name, dfb_column_get(&cols[k], w));
 				fputs("\n    }", f);
 			}
 			/* Aggregates as Google Benchmark 1.7 writes them after the
@@ -541,7 +527,7 @@ void dfb_write_results_json(FILE *f, const struct dfb_results *res,
 				fputs(",\n      \"time_unit\": \"us\"", f);
 				for (int m = 0; m < DFB_METRIC__COUNT; m++)
 					if (m != DFB_METRIC_THROUGHPUT || sc->transport)
-						json_field(f, dfb_metric_info[m].name, v[m]);
+						json_field(f, dfb_metric_col(m)->name, v[m]);
 				fputs("\n    }", f);
 			}
 			free(name);

@@ -75,7 +75,7 @@ eq() { [ "$1" = "$2" ]; }
 [ -x "$script" ] || error "$script missing or not executable"
 [ -x "$DFB_DEFERBENCH" ] || error "$DFB_DEFERBENCH is not built"
 
-rounds_header=scenario,strategy,round,host_us,total_us,sched_us,orch_us,tasks,subtasks,fin_events,registrations,inline_completions,consumer_completions,lock_misses,mailbox_full_retries,cas_retries,drained_msgs,polls,poll_lock_misses,dispatches,dummy_completions,peak_wait_entries,lat_count,lat_p50_ns,lat_p90_ns,lat_p99_ns,lat_p999_ns,lat_max_ns,throughput_msgs_per_s
+rounds_header=scenario,strategy,invocation,round,host_us,total_us,sched_us,orch_us,tasks,subtasks,fin_events,registrations,inline_completions,consumer_completions,lock_misses,mailbox_full_retries,cas_retries,drained_msgs,polls,poll_lock_misses,dispatches,dummy_completions,peak_wait_entries,lat_count,lat_p50_ns,lat_p90_ns,lat_p99_ns,lat_p999_ns,lat_max_ns,throughput_msgs_per_s,other_cpu_ms,steal_ms,nivcsw,load1,others_pct,disturbed
 
 # ---- the real run ------------------------------------------------------------
 
@@ -108,7 +108,7 @@ check "rounds.csv has rounds" eq "$(($(wc -l <"$out/rounds.csv") > 1))" 1
 check "summary.csv header" eq "$(head -n 1 "$out/summary.csv")" \
 	scenario,strategy,metric,n,mean,median,stddev,cv,min,max,trimmed_mean,trimmed
 check "comparison.csv header" eq "$(head -n 1 "$out/comparison.csv")" \
-	kind,scenario,metric,baseline,candidate,baseline_median,candidate_median,delta,change_pct,p_value,noise_pct,verdict
+	kind,scenario,metric,baseline,candidate,baseline_median,candidate_median,delta,change_pct,p_value,noise_pct,ci_lo_pct,ci_hi_pct,mde_pct,spread_pct,baseline_invocations,candidate_invocations,baseline_disturbed_pct,candidate_disturbed_pct,verdict
 check "latency.csv header" eq "$(head -n 1 "$out/latency.csv")" \
 	scenario,strategy,count,p50_ns,p90_ns,p99_ns,p999_ns,max_ns
 check "overhead.csv header" eq "$(head -n 1 "$out/overhead.csv")" \

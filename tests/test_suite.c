@@ -125,6 +125,7 @@ static struct dfb_scen_result *synth(struct dfb_results *res, const char *name, 
 			r->lat_count = 300;
 			r->lat_p50 = 40;
 			r->lat_max = 900;
+			r->invocation = 1;
 			for (uint64_t k = 1; k <= 300; k++)
 				dfb_hist_add(&st->lat, k * 3 + s);
 		}
@@ -308,11 +309,11 @@ START_TEST(compare_within_and_overall)
 	ck_assert_int_eq(set.rows[16].metric, DFB_METRIC_THROUGHPUT);
 	ck_assert_int_eq(set.rows[16].c.verdict, DFB_VERDICT_IMPROVED);
 
-	size_t y, x, z;
-	dfb_cmp_overall(&set, "strategy", "spinlock", "mailbox", &y, &x, &z);
-	ck_assert_uint_eq(y, 4);
-	ck_assert_uint_eq(x, 2); /* faster (by Sched), pipe (by throughput) */
-	ck_assert_uint_eq(z, 1);
+	struct dfb_cmp_count cnt;
+	dfb_cmp_overall(&set, "strategy", "spinlock", "mailbox", &cnt);
+	ck_assert_uint_eq(cnt.scenarios, 4);
+	ck_assert_uint_eq(cnt.v[DFB_VERDICT_IMPROVED], 2); /* faster (by Sched), pipe (by throughput) */
+	ck_assert_uint_eq(cnt.v[DFB_VERDICT_REGRESSED], 1);
 
 	char *text = NULL;
 	size_t len = 0;
@@ -332,7 +333,10 @@ START_TEST(compare_within_and_overall)
 	char head[512];
 	first_line(text, head, sizeof(head));
 	ck_assert_str_eq(head, "kind,scenario,metric,baseline,candidate,baseline_median,"
-			       "candidate_median,delta,change_pct,p_value,noise_pct,verdict");
+			       "candidate_median,delta,change_pct,p_value,noise_pct,ci_lo_pct,"
+			       "ci_hi_pct,mde_pct,spread_pct,baseline_invocations,"
+			       "candidate_invocations,baseline_disturbed_pct,"
+			       "candidate_disturbed_pct,verdict");
 	ck_assert_uint_eq(count_lines(text), 1 + set.n);
 	ck_assert(strstr(text, "\nstrategy,faster,sched_us,spinlock,mailbox,") != NULL);
 	ck_assert(strstr(text, ",within noise\n") != NULL);
@@ -361,23 +365,90 @@ START_TEST(compare_saved_pairs)
 	ck_assert_str_eq(set.rows[0].scenario, "a");
 	ck_assert_str_eq(set.rows[0].baseline, "spinlock");
 	ck_assert_str_eq(set.rows[0].candidate, "spinlock");
-	ck_assert_int_eq(set.rows[2].c.verdict, DFB_VERDICT_REGRESSED); /* spinlock doubled */
+	/* spinlock doubled, but one invocation a side: indicative only */
+	ck_assert_int_eq(set.rows[2].c.verdict, DFB_VERDICT_IND_REGRESSED);
+	ck_assert_str_eq(dfb_verdict_name(set.rows[2].c.verdict), "indicative only (regressed)");
+	ck_assert(isnan(set.rows[2].c.spread_pct));
 	ck_assert_str_eq(set.rows[4].baseline, "mailbox");
 	ck_assert_int_eq(set.rows[6].c.verdict, DFB_VERDICT_NOISE);
+	dfb_cmp_set_free(&set);
+
+	/* Two invocations a side whose medians agree: the doubling is a
+	 * verdict. */
+	struct dfb_results *both[2] = {&old_run, &new_run};
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < both[k]->scen[0].strat[0].n; i++)
+			both[k]->scen[0].strat[0].rows[i].invocation = 1 + (unsigned)(i >= 10);
+	ck_assert_int_eq(dfb_compare_saved(&set, &old_run, &new_run), 2);
+	ck_assert_int_eq(set.rows[2].c.verdict, DFB_VERDICT_REGRESSED);
+	ck_assert_uint_eq(set.rows[2].c.base_inv, 2);
+	ck_assert(set.rows[2].c.spread_pct < 5.0);
+	dfb_cmp_set_free(&set);
+
+	/* The new run's second invocation ran at the old speed: the spread
+	 * between its invocations is as large as the change, no verdict. */
+	struct dfb_strat_result *ns = &new_run.scen[0].strat[0];
+	for (size_t i = 10; i < ns->n; i++)
+		for (int m = 0; m < DFB_METRIC_NTIMES; m++)
+			ns->rows[i].m[m] /= 2;
+	ck_assert_int_eq(dfb_compare_saved(&set, &old_run, &new_run), 2);
+	ck_assert(set.rows[2].c.spread_pct > 90.0);
+	ck_assert(set.rows[2].c.mde_pct >= set.rows[2].c.spread_pct);
+	ck_assert_int_eq(set.rows[2].c.verdict, DFB_VERDICT_NOISE);
+	dfb_cmp_set_free(&set);
+
+	/* Disturbed rounds on one side: "disturbed", whatever the change. */
+	for (size_t i = 0; i < 10; i++)
+		ns->rows[i].disturbed = i < 3;
+	ns->ndisturbed = 3; /* 15% of 20 */
+	ck_assert_int_eq(dfb_compare_saved(&set, &old_run, &new_run), 2);
+	ck_assert_int_eq(set.rows[2].c.verdict, DFB_VERDICT_DISTURBED);
+	ck_assert_str_eq(dfb_verdict_name(set.rows[2].c.verdict), "disturbed");
 	dfb_cmp_set_free(&set);
 	dfb_results_free(&old_run);
 	dfb_results_free(&new_run);
 }
 END_TEST
 
+/* The MDE: a change the rounds' spread cannot resolve is "within noise"
+ * even when the U test finds it; the same change with ten times the rounds
+ * is a verdict.  The interval of the change covers it. */
+START_TEST(mde_and_interval)
+{
+	enum { N = 400 };
+	double b[N], c[N];
+	uint64_t x = 12345;
+	for (size_t i = 0; i < N; i++) {
+		/* uniform noise of +-10% around 1000, and 3% slower */
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		double u = (double)(x >> 11) / 9007199254740992.0;
+		b[i] = 1000.0 * (0.9 + 0.2 * u);
+		c[(i * 7) % N] = b[i] * 1.03;
+	}
+	struct dfb_cmp r;
+	ck_assert_int_eq(dfb_compare_samples(b, 20, c, 20, false, &r), 0);
+	ck_assert(r.mde_pct > 3.0);
+	ck_assert_int_eq(r.verdict, DFB_VERDICT_NOISE);
+	ck_assert_int_eq(dfb_compare_samples(b, N, c, N, false, &r), 0);
+	ck_assert_msg(r.mde_pct < 3.0, "MDE %.2f%%", r.mde_pct);
+	ck_assert_msg(r.ci_lo_pct < 3.0 && r.ci_hi_pct > 3.0 && r.ci_lo_pct > 0,
+		      "CI %.2f .. %.2f", r.ci_lo_pct, r.ci_hi_pct);
+	ck_assert_int_eq(r.verdict, DFB_VERDICT_REGRESSED);
+	/* The U test's detectable shift shrinks as 1/sqrt(n). */
+	double d20 = dfb_u_detectable_pct(b, 20, c, 20), d80 = dfb_u_detectable_pct(b, 80, c, 80);
+	ck_assert_msg(d80 < d20 * 0.7 && d80 > d20 * 0.3, "%.3f %.3f", d20, d80);
+}
+END_TEST
+
 /* ---- writers ------------------------------------------------------------------------ */
 
 static const char *const rounds_header =
-	"scenario,strategy,round,host_us,total_us,sched_us,orch_us,tasks,subtasks,fin_events,"
-	"registrations,inline_completions,consumer_completions,lock_misses,mailbox_full_retries,"
-	"cas_retries,drained_msgs,polls,poll_lock_misses,dispatches,dummy_completions,"
-	"peak_wait_entries,lat_count,lat_p50_ns,lat_p90_ns,lat_p99_ns,lat_p999_ns,lat_max_ns,"
-	"throughput_msgs_per_s";
+	"scenario,strategy,invocation,round,host_us,total_us,sched_us,orch_us,tasks,subtasks,"
+	"fin_events,registrations,inline_completions,consumer_completions,lock_misses,"
+	"mailbox_full_retries,cas_retries,drained_msgs,polls,poll_lock_misses,dispatches,"
+	"dummy_completions,peak_wait_entries,lat_count,lat_p50_ns,lat_p90_ns,lat_p99_ns,"
+	"lat_p999_ns,lat_max_ns,throughput_msgs_per_s,other_cpu_ms,steal_ms,nivcsw,load1,"
+	"others_pct,disturbed";
 
 static void w_rounds(FILE *f, const void *a)
 {
@@ -386,19 +457,30 @@ static void w_rounds(FILE *f, const void *a)
 
 START_TEST(rounds_csv_header_rows_and_read_back)
 {
-	/* The header from the counter table equals the documented one. */
+	/* The header from the column table equals the documented one. */
 	char expect[1024];
+	size_t ncol;
+	const struct dfb_column *cols = dfb_round_columns(&ncol);
 	snprintf(expect, sizeof(expect), "%s", dfb_rounds_csv_fixed_head);
-	for (size_t k = 0; k < dfb_ncounters; k++)
+	for (size_t k = 0; k < ncol; k++)
 		snprintf(expect + strlen(expect), sizeof(expect) - strlen(expect), ",%s",
-			 dfb_counter_info[k].name);
-	strcat(expect, ",peak_wait_entries,lat_count,lat_p50_ns,lat_p90_ns,lat_p99_ns,"
-		       "lat_p999_ns,lat_max_ns,throughput_msgs_per_s");
+			 cols[k].name);
 	ck_assert_str_eq(expect, rounds_header);
 
 	struct dfb_results res = {0};
 	synth(&res, "alpha", false, 7, 1000, 900);
 	synth(&res, "pipe", true, 5, 300, 200);
+	/* Every third round disturbed. */
+	for (size_t i = 0; i < res.nscen; i++)
+		for (size_t s = 0; s < res.scen[i].nstrat; s++)
+			for (size_t k = 0; k < res.scen[i].strat[s].n; k++) {
+				struct dfb_round_row *r = &res.scen[i].strat[s].rows[k];
+				r->disturbed = k % 3 == 0;
+				r->others_pct = r->disturbed ? 20.0 : 1.0;
+				r->other_cpu_ms = 2.5;
+				r->nivcsw = 7;
+				r->load1 = 0.5;
+			}
 	char msg[512];
 	ck_assert_msg(dfb_write_file_atomic(tmpdir, "rounds.csv", w_rounds, &res, msg,
 					    sizeof(msg)) == 0,
@@ -410,10 +492,10 @@ START_TEST(rounds_csv_header_rows_and_read_back)
 	first_line(text, head, sizeof(head));
 	ck_assert_str_eq(head, rounds_header);
 	ck_assert_uint_eq(count_lines(text), 1 + 2 * 7 + 2 * 5);
-	/* non-transport rows end with an empty throughput field */
-	ck_assert(strstr(text, "\nalpha,spinlock,0,1000.000,1001.000,1002.000,1003.000,100,300,300,")
-		  != NULL);
-	ck_assert(strstr(text, ",40,0,0,0,900,\n") != NULL);
+	/* non-transport rows have an empty throughput field */
+	ck_assert(strstr(text, "\nalpha,spinlock,1,0,1000.000,1001.000,1002.000,1003.000,100,300,"
+			       "300,") != NULL);
+	ck_assert(strstr(text, ",40,0,0,0,900,,2.5,0.0,7,0.50,20.0,1\n") != NULL);
 	free(text);
 
 	/* No temporary file is left next to it. */
@@ -439,6 +521,13 @@ START_TEST(rounds_csv_header_rows_and_read_back)
 					     res.scen[1].strat[s].rows[i].m[m], 1e-6);
 	ck_assert_uint_eq(back.scen[0].strat[0].rows[3].counters.fin_events, 303);
 	ck_assert_uint_eq(back.scen[0].strat[0].rows[3].lat_max, 900);
+	/* The disturbance columns come back, and the count of disturbed rows. */
+	ck_assert_uint_eq(back.scen[0].strat[0].rows[3].disturbed, 1);
+	ck_assert_uint_eq(back.scen[0].strat[0].rows[1].disturbed, 0);
+	ck_assert_uint_eq(back.scen[0].strat[0].ndisturbed, 3);
+	ASSERT_CLOSE(back.scen[0].strat[0].rows[3].others_pct, 20.0, 1e-9);
+	ck_assert_uint_eq(back.scen[0].strat[0].rows[3].nivcsw, 7);
+	ck_assert_uint_eq(back.scen[0].strat[0].rows[3].invocation, 1);
 	dfb_results_free(&back);
 
 	snprintf(path, sizeof(path), "%s/rounds.csv", tmpdir);
@@ -835,6 +924,7 @@ static Suite *suite_suite(void)
 	tcase_add_test(tc, verdict_within_noise);
 	tcase_add_test(tc, compare_within_and_overall);
 	tcase_add_test(tc, compare_saved_pairs);
+	tcase_add_test(tc, mde_and_interval);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("writers");
