@@ -13,6 +13,8 @@
 
 #include "cli.h"
 #include "compare.h"
+#include "disturb.h"
+#include "invoke.h"
 #include "results.h"
 #include "rounds.h"
 #include "scenario.h"
@@ -61,6 +63,13 @@ static void suite_usage(FILE *f)
 		"                          results/baselines/NAME\n"
 		"  -S, --set KEY=VALUE     override a scenario key in every scenario (repeatable)\n"
 		"      --quick             a short suite: %zu scenarios, %d rounds, %d warm-up\n"
+		"      --invocations K     run the scenarios in K separate processes (1..32), the\n"
+		"                          strategy order shuffled in each; rounds.csv numbers\n"
+		"                          them; a comparison against a saved run needs %d or\n"
+		"                          more a side, else its verdict is indicative only\n"
+		"      --seed N            seed of the shuffled orders (default: the time)\n"
+		"      --wait-quiet S      before each scenario, wait up to S seconds for other\n"
+		"                          processes to leave the machine (then run anyway)\n"
 		"  -v, --verbose           also every counter and the scenario's keys\n"
 		"  -h, --help              this text\n\n"
 		"A scenario file's rounds, warmup and strategies keys are not used: the suite's\n"
@@ -69,7 +78,8 @@ static void suite_usage(FILE *f)
 		"written), 2 usage or configuration error (nothing run), 3 the results could\n"
 		"not be written\n",
 		SUITE_ROUNDS, QUICK_ROUNDS, SUITE_WARMUP, QUICK_WARMUP,
-		sizeof(quick_scenarios) / sizeof(quick_scenarios[0]), QUICK_ROUNDS, QUICK_WARMUP);
+		sizeof(quick_scenarios) / sizeof(quick_scenarios[0]), QUICK_ROUNDS, QUICK_WARMUP,
+		DFB_CMP_MIN_INVOCATIONS);
 }
 
 static double now_s(void)
@@ -234,22 +244,26 @@ static int resolve_baseline(const char *arg, char *path, size_t len)
 
 /* ---- the suite's state and files ----------------------------------------------- */
 
-struct failure {
-	char name[128];
-	char msg[700];
-};
-
 struct suite {
 	int argc;
 	char **argv;
 	unsigned long rounds, warmup;
 	const struct dfb_strategy *strat[DFB_MAX_STRATEGIES];
+	const char *label[DFB_MAX_STRATEGIES]; /* names kept under (NULL: the strategy's) */
 	size_t nstrat;
+	size_t perm[DFB_MAX_STRATEGIES];    /* the order they run in */
+	unsigned invocations;               /* --invocations */
+	unsigned invocation;                /* of a child: its number; 0 in the parent */
+	int child_fd;                       /* of a child: where its results go; else -1 */
+	uint64_t seed;                      /* of the strategy orders */
+	bool seed_given;
+	double wait_quiet;                  /* --wait-quiet seconds, 0: off */
+	char orders[32][160];               /* "invocation 2: mailbox,spinlock" per invocation */
 	const char *scen_names[MAX_SCENARIOS]; /* as run (names) */
 	size_t nscen;
 	struct dfb_results res;
 	struct dfb_cmp_set cmp;
-	struct failure *fail;
+	struct dfb_failure *fail;
 	size_t nfail;
 	const struct dfb_topo *topo;         /* this machine */
 	const char *baseline;                /* -b as resolved, or NULL */
@@ -359,6 +373,27 @@ static void write_meta(FILE *f, const void *a)
 	fputc('\n', f);
 	if (su->baseline)
 		fprintf(f, "baseline: %s\n", su->baseline);
+	fprintf(f, "invocations: %u\n", su->invocations);
+	if (su->invocations > 1) {
+		fprintf(f, "order_seed: %llu\n", (unsigned long long)su->seed);
+		for (unsigned k = 0; k < su->invocations; k++)
+			fprintf(f, "order: %s\n", su->orders[k]);
+	}
+	if (su->wait_quiet > 0)
+		fprintf(f, "wait_quiet_s: %g\n", su->wait_quiet);
+	for (size_t i = 0; i < su->res.nscen; i++) {
+		const struct dfb_scen_result *sc = &su->res.scen[i];
+		for (size_t s = 0; s < sc->nstrat; s++) {
+			double d = dfb_strat_disturbed_pct(&sc->strat[s]);
+			if (sc->strat[s].ndisturbed)
+				fprintf(f, "warning: disturbed: %s / %s: %zu of %zu rounds (%.0f%%) ran "
+					   "while other processes took over %.0f%% of the machine%s\n",
+					sc->name, sc->strat[s].name, sc->strat[s].ndisturbed,
+					sc->strat[s].n, d, DFB_DISTURB_OTHERS_PCT,
+					d > DFB_DISTURBED_MAX_PCT ? "; its comparisons say disturbed"
+								  : "");
+		}
+	}
 	for (size_t i = 0; i < su->res.nscen; i++) {
 		const struct dfb_scen_result *sc = &su->res.scen[i];
 		if (sc->oversubscribed)
@@ -436,9 +471,15 @@ static void print_summary(FILE *f, const struct suite *su)
 	bool thr = false;
 	for (size_t i = 0; i < su->res.nscen; i++)
 		thr |= su->res.scen[i].transport;
-	fprintf(f, "\nPerformance Summary (medians over the %lu measured rounds of each strategy; "
-		   "times in us%s; Sched CV = stddev / mean)\n",
-		su->rounds, thr ? ", throughput in M messages/s" : "");
+	if (su->invocations > 1)
+		fprintf(f, "\nPerformance Summary (medians over the %u x %lu measured rounds of each "
+			   "strategy, %u invocations; times in us%s; Sched CV = stddev / mean)\n",
+			su->invocations, su->rounds, su->invocations,
+			thr ? ", throughput in M messages/s" : "");
+	else
+		fprintf(f, "\nPerformance Summary (medians over the %lu measured rounds of each "
+			   "strategy; times in us%s; Sched CV = stddev / mean)\n",
+			su->rounds, thr ? ", throughput in M messages/s" : "");
 	fprintf(f, "%-30s %-10s", "Scenario", "Strategy");
 	for (int m = 0; m < DFB_METRIC_NTIMES; m++)
 		fprintf(f, " %12s", dfb_metric_col(m)->title);
@@ -476,7 +517,7 @@ static void print_summary(FILE *f, const struct suite *su)
 
 static void add_failure(struct suite *su, const char *name, const char *msg)
 {
-	struct failure *p = realloc(su->fail, (su->nfail + 1) * sizeof(*p));
+	struct dfb_failure *p = realloc(su->fail, (su->nfail + 1) * sizeof(*p));
 	if (!p)
 		return;
 	su->fail = p;
@@ -485,20 +526,53 @@ static void add_failure(struct suite *su, const char *name, const char *msg)
 	su->nfail++;
 }
 
+static void quiet_tick(void *arg, double waited, double others)
+{
+	(void)arg;
+	if (isatty(STDERR_FILENO) == 1)
+		fprintf(stderr, "\r\033[Kwaiting for a quiet machine: %.0f s, other processes %.0f%%",
+			waited, others);
+}
+
+/* --wait-quiet: waits, bounded, for other processes to leave the machine
+ * before a scenario, and says how it went. */
+static void wait_quiet(struct suite *su, const char *name)
+{
+	double waited, others;
+	fflush(stdout);
+	bool quiet = dfb_wait_quiet(su->wait_quiet, &waited, &others, quiet_tick, NULL);
+	if (isatty(STDERR_FILENO) == 1)
+		fputs("\r\033[K", stderr);
+	if (quiet)
+		printf("\n%s: machine quiet (other processes %.1f%% of %u CPUs) after %.1f s\n", name,
+		       others, dfb_online_cpus(), waited);
+	else
+		printf("\n%s: warning: machine not quiet after %.0f s (other processes %.0f%% of %u "
+		       "CPUs); running anyway, its rounds will show it\n",
+		       name, waited, others, dfb_online_cpus());
+}
+
 /* Runs one loaded scenario; true when it passed. */
 static bool run_scenario(struct suite *su, const struct dfb_scenario *sc, bool verbose,
 			 struct progress *prog)
 {
 	struct dfb_rounds rr = {.scenario = sc->name, .cfg = sc->config, .nstrat = su->nstrat,
 				.rounds = su->rounds, .warmup = su->warmup};
-	memcpy(rr.strat, su->strat, su->nstrat * sizeof(su->strat[0]));
+	for (size_t s = 0; s < su->nstrat; s++) {
+		rr.strat[s] = su->strat[su->perm[s]];
+		rr.label[s] = su->label[su->perm[s]];
+	}
 	char msg[700];
 	bool ok = false;
 
-	printf("\n=== %s (%zu/%zu): %lu rounds after %lu warm-up, strategies", sc->name,
-	       prog->idx + 1, prog->count, su->rounds, su->warmup);
+	if (su->wait_quiet > 0)
+		wait_quiet(su, sc->name);
+	printf("\n=== %s (%zu/%zu", sc->name, prog->idx + 1, prog->count);
+	if (su->invocation)
+		printf(", invocation %u of %u", su->invocation, su->invocations);
+	printf("): %lu rounds after %lu warm-up, strategies", su->rounds, su->warmup);
 	for (size_t s = 0; s < su->nstrat; s++)
-		printf("%s %s", s ? "," : "", dfb_strategy_name(su->strat[s]));
+		printf("%s %s", s ? "," : "", dfb_rounds_label(&rr, s));
 	printf(" (interleaved) ===\n");
 	if (dfb_rounds_open(&rr)) {
 		dfb_rounds_failure_text(&rr, msg, sizeof(msg));
@@ -527,7 +601,7 @@ static bool run_scenario(struct suite *su, const struct dfb_scenario *sc, bool v
 		goto failed;
 	}
 	for (size_t s = 0; s < su->nstrat; s++) {
-		dfb_print_round_table_opt(stdout, sc->name, dfb_strategy_name(su->strat[s]),
+		dfb_print_round_table_opt(stdout, sc->name, dfb_rounds_label(&rr, s),
 					  dfb_rounds_of(&rr, s), su->rounds, true);
 		if (verbose)
 			dfb_print_counters(stdout, dfb_rounds_of(&rr, s), su->rounds);
@@ -555,8 +629,6 @@ static bool run_scenario(struct suite *su, const struct dfb_scenario *sc, bool v
 		su->res.nscen--;
 		goto failed;
 	}
-	if (dfb_compare_within(&su->cmp, res))
-		fprintf(stderr, "deferbench: %s: out of memory for the comparison\n", sc->name);
 	ok = true;
 	goto out;
 failed:
@@ -570,11 +642,133 @@ out:
 	return ok;
 }
 
+static const char *suite_label(const struct suite *su, size_t s)
+{
+	return su->label[s] ? su->label[s] : dfb_strategy_name(su->strat[s]);
+}
+
+/* Scenarios of scen[] with a failure in any invocation. */
+static size_t count_failed(const struct suite *su, const struct dfb_scenario *scen, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t f = 0; f < su->nfail; f++)
+			if (!strcmp(su->fail[f].name, scen[i].name)) {
+				k++;
+				break;
+			}
+	return k;
+}
+
+/* Drops the results of scenario `name` (it failed in some invocation: a
+ * run that fails writes no partial results). */
+static void drop_scenario(struct suite *su, const char *name)
+{
+	for (size_t i = 0; i < su->res.nscen; i++) {
+		struct dfb_scen_result *sc = &su->res.scen[i];
+		if (strcmp(sc->name, name))
+			continue;
+		for (size_t s = 0; s < sc->nstrat; s++)
+			free(sc->strat[s].rows);
+		free(sc->scn_text);
+		free(sc->placement);
+		memmove(sc, sc + 1, (su->res.nscen - i - 1) * sizeof(*sc));
+		su->res.nscen--;
+		return;
+	}
+}
+
+/* --invocations K: the suite's scenarios in K child processes, each this
+ * command again with --child-fd and --invocation, its strategy order
+ * shuffled (from the seed and its number); their rounds merged with the
+ * invocation number.  Returns 0 when every invocation passed, 1 when a
+ * scenario failed somewhere (its results dropped), -1 when an invocation
+ * could not run or its results could not be read (nothing kept). */
+static int run_invocations(struct suite *su)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "deferbench: cannot find this program (/proc/self/exe): %s\n",
+			strerror(errno));
+		return -1;
+	}
+	exe[n] = 0;
+	const char *order[DFB_MAX_STRATEGIES];
+	for (size_t s = 0; s < su->nstrat; s++)
+		order[s] = suite_label(su, s);
+	char **argv = calloc((size_t)su->argc + 10, sizeof(*argv));
+	if (!argv)
+		return -1;
+	int rc = 0;
+	for (unsigned k = 1; k <= su->invocations; k++) {
+		char fd_s[16], inv_s[16], seed_s[32];
+		snprintf(fd_s, sizeof(fd_s), "%d", 3);
+		snprintf(inv_s, sizeof(inv_s), "%u", k);
+		snprintf(seed_s, sizeof(seed_s), "%llu", (unsigned long long)su->seed);
+		size_t a = 0;
+		argv[a++] = exe;
+		argv[a++] = "suite";
+		for (int i = 1; i < su->argc; i++)
+			argv[a++] = su->argv[i];
+		argv[a++] = "--child-fd";
+		argv[a++] = fd_s;
+		argv[a++] = "--invocation";
+		argv[a++] = inv_s;
+		argv[a++] = "--seed";
+		argv[a++] = seed_s;
+		argv[a] = NULL;
+		size_t perm[DFB_MAX_STRATEGIES];
+		dfb_shuffle_order(perm, su->nstrat, su->seed + k);
+		int w = snprintf(su->orders[k - 1], sizeof(su->orders[0]), "invocation %u:", k);
+		for (size_t s = 0; s < su->nstrat && w > 0 && (size_t)w < sizeof(su->orders[0]); s++)
+			w += snprintf(su->orders[k - 1] + w, sizeof(su->orders[0]) - (size_t)w, "%s%s",
+				      s ? "," : " ", order[perm[s]]);
+		printf("\n##### %s (a separate process) #####\n", su->orders[k - 1]);
+		fflush(stdout);
+		char *buf, msg[300];
+		size_t len;
+		int st = dfb_invoke_run(argv, 3, &buf, &len);
+		if (st < 0 || st > 1) {
+			if (st < 0)
+				fprintf(stderr, "deferbench: invocation %u could not start: %s\n", k,
+					strerror(errno));
+			else
+				fprintf(stderr, "deferbench: invocation %u %s %d; no results are "
+						"kept\n",
+					k, st > 128 ? "was killed by signal" : "exited with status",
+					st > 128 ? st - 128 : st);
+			free(buf);
+			rc = -1;
+			break;
+		}
+		if (dfb_invoke_receive(buf, len, k, order, su->nstrat, &su->res, &su->fail,
+				       &su->nfail, msg, sizeof(msg))) {
+			fprintf(stderr, "deferbench: %s; no results are kept\n", msg);
+			free(buf);
+			rc = -1;
+			break;
+		}
+		free(buf);
+		if (st == 1)
+			rc = 1;
+	}
+	free(argv);
+	if (rc < 0) {
+		dfb_results_free(&su->res);
+		return -1;
+	}
+	for (size_t f = 0; f < su->nfail; f++)
+		drop_scenario(su, su->fail[f].name);
+	return rc;
+}
+
 /* ---- deferbench suite --------------------------------------------------------------- */
 
 int dfb_cmd_suite(int argc, char **argv)
 {
-	enum { OPT_QUICK = 256 };
+	enum { OPT_QUICK = 256, OPT_INVOCATIONS, OPT_SEED, OPT_WAIT_QUIET, OPT_CHILD_FD,
+	       OPT_INVOCATION };
 	static const struct option opts[] = {
 		{"rounds", required_argument, NULL, 'n'},
 		{"warmup", required_argument, NULL, 'w'},
@@ -585,11 +779,16 @@ int dfb_cmd_suite(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"set", required_argument, NULL, 'S'},
 		{"quick", no_argument, NULL, OPT_QUICK},
+		{"invocations", required_argument, NULL, OPT_INVOCATIONS},
+		{"seed", required_argument, NULL, OPT_SEED},
+		{"wait-quiet", required_argument, NULL, OPT_WAIT_QUIET},
+		{"child-fd", required_argument, NULL, OPT_CHILD_FD},
+		{"invocation", required_argument, NULL, OPT_INVOCATION},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct suite su = {.argc = argc, .argv = argv};
+	struct suite su = {.argc = argc, .argv = argv, .invocations = 1, .child_fd = -1};
 	bool rounds_given = false, warmup_given = false, quick = false, verbose = false;
 	const char *scen_list = NULL, *outdir = NULL, *baseline_arg = NULL;
 	struct dfb_sets sets = {.n = 0};
@@ -631,6 +830,40 @@ int dfb_cmd_suite(int argc, char **argv)
 		case OPT_QUICK:
 			quick = true;
 			break;
+		case OPT_INVOCATIONS: {
+			unsigned long k;
+			if ((rc = dfb_parse_count("--invocations", optarg, 1, &k)))
+				return rc;
+			if (k > 32)
+				return dfb_usage_error("--invocations: at most 32 (got %lu)", k);
+			su.invocations = (unsigned)k;
+			break;
+		}
+		case OPT_SEED: {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || errno || *optarg == '-')
+				return dfb_usage_error("--seed: '%s' is not a whole number", optarg);
+			su.seed = v;
+			su.seed_given = true;
+			break;
+		}
+		case OPT_WAIT_QUIET: {
+			char *end;
+			double v = strtod(optarg, &end);
+			if (!*optarg || *end || !(v >= 0 && v <= 3600))
+				return dfb_usage_error("--wait-quiet: '%s' is not a number of seconds "
+						       "from 0 to 3600", optarg);
+			su.wait_quiet = v;
+			break;
+		}
+		case OPT_CHILD_FD:
+			su.child_fd = atoi(optarg);
+			break;
+		case OPT_INVOCATION:
+			su.invocation = (unsigned)atoi(optarg);
+			break;
 		case 'v':
 			verbose = true;
 			break;
@@ -656,6 +889,12 @@ int dfb_cmd_suite(int argc, char **argv)
 			if (su.strat[i] == su.strat[j])
 				return dfb_usage_error("strategy '%s' given twice",
 						       dfb_strategy_name(su.strat[i]));
+	if (!su.seed_given)
+		su.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	for (size_t s = 0; s < su.nstrat; s++)
+		su.perm[s] = s;
+	if (su.invocation)
+		dfb_shuffle_order(su.perm, su.nstrat, su.seed + su.invocation);
 	if (!rounds_given)
 		su.rounds = quick ? QUICK_ROUNDS : SUITE_ROUNDS;
 	if (!warmup_given)
@@ -716,6 +955,25 @@ int dfb_cmd_suite(int argc, char **argv)
 	}
 	if (exit_code)
 		goto out;
+	if (su.child_fd >= 0) {
+		/* One invocation of a parent's --invocations: run, send, done. */
+		struct progress prog = {.tty = isatty(STDERR_FILENO) == 1, .count = nargs,
+					.t_suite = now_s()};
+		size_t passed = 0;
+		for (size_t i = 0; i < nargs; i++) {
+			prog.idx = i;
+			passed += run_scenario(&su, &scen[i], verbose, &prog);
+		}
+		fflush(stdout);
+		exit_code = passed == nargs ? DFB_EXIT_OK : DFB_EXIT_FAIL;
+		if (dfb_invoke_send(su.child_fd, &su.res, su.fail, su.nfail)) {
+			fprintf(stderr, "deferbench: invocation %u: cannot send its results: %s\n",
+				su.invocation, strerror(errno));
+			exit_code = EXIT_WRITE;
+		}
+		close(su.child_fd);
+		goto out;
+	}
 	if (baseline_arg) {
 		char msg[4400];
 		if ((exit_code = resolve_baseline(baseline_arg, baseline_path, sizeof(baseline_path))))
@@ -744,20 +1002,38 @@ int dfb_cmd_suite(int argc, char **argv)
 	       "strategies",
 	       nargs, su.rounds, su.warmup);
 	for (size_t s = 0; s < su.nstrat; s++)
-		printf("%s %s", s ? "," : "", dfb_strategy_name(su.strat[s]));
-	printf(" (interleaved; the first is the baseline)\n");
+		printf("%s %s", s ? "," : "", suite_label(&su, s));
+	printf(" (interleaved; the first is the baseline)");
+	if (su.invocations > 1)
+		printf(", %u invocations (separate processes, strategy order shuffled; seed %llu)",
+		       su.invocations, (unsigned long long)su.seed);
+	printf("\n");
 
-	struct progress prog = {.tty = isatty(STDERR_FILENO) == 1, .count = nargs,
-				.t_suite = now_s()};
 	size_t passed = 0;
-	for (size_t i = 0; i < nargs; i++) {
-		prog.idx = i;
-		double t0 = now_s();
-		if (run_scenario(&su, &scen[i], verbose, &prog))
-			passed++;
-		prog.done_time += now_s() - t0;
-		prog.done++;
+	if (su.invocations > 1) {
+		int irc = run_invocations(&su);
+		if (irc < 0) {
+			printf("\nBenchmark failed: an invocation did not complete; nothing written\n");
+			exit_code = DFB_EXIT_FAIL;
+			goto out;
+		}
+		passed = nargs - count_failed(&su, scen, nargs);
+	} else {
+		struct progress prog = {.tty = isatty(STDERR_FILENO) == 1, .count = nargs,
+					.t_suite = now_s()};
+		for (size_t i = 0; i < nargs; i++) {
+			prog.idx = i;
+			double t0 = now_s();
+			if (run_scenario(&su, &scen[i], verbose, &prog))
+				passed++;
+			prog.done_time += now_s() - t0;
+			prog.done++;
+		}
 	}
+	for (size_t i = 0; i < su.res.nscen; i++)
+		if (dfb_compare_within(&su.cmp, &su.res.scen[i]))
+			fprintf(stderr, "deferbench: %s: out of memory for the comparison\n",
+				su.res.scen[i].name);
 
 	if (su.res.nscen)
 		print_summary(stdout, &su);
