@@ -13,6 +13,7 @@ int dfb_cmd_topo(int argc, char **argv);
 int dfb_cmd_validate(int argc, char **argv);
 int dfb_cmd_suite(int argc, char **argv);
 int dfb_cmd_compare(int argc, char **argv);
+int dfb_cmd_calibrate(int argc, char **argv);
 
 /* argv[0] of the process (main sets it; "deferbench" otherwise). */
 extern const char *dfb_argv0;

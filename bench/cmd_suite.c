@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "calibrate.h"
 #include "compare.h"
 #include "disturb.h"
 #include "invoke.h"
@@ -259,6 +260,9 @@ struct suite {
 	bool seed_given;
 	double wait_quiet;                  /* --wait-quiet seconds, 0: off */
 	char orders[32][160];               /* "invocation 2: mailbox,spinlock" per invocation */
+	bool aa;                            /* --aa: two copies of each strategy, calibrated */
+	char labels[DFB_MAX_STRATEGIES][64];
+	struct dfb_calib calib;
 	const char *scen_names[MAX_SCENARIOS]; /* as run (names) */
 	size_t nscen;
 	struct dfb_results res;
@@ -430,6 +434,9 @@ static int write_results(const struct suite *su, const char *outdir)
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (dfb_write_file_atomic(outdir, files[i].name, files[i].fn, su, msg, sizeof(msg)))
 			goto fail;
+	if (su->aa && dfb_write_file_atomic(outdir, "calibrate.csv", dfb_write_calibrate_csv,
+					    &su->calib, msg, sizeof(msg)))
+		goto fail;
 	snprintf(dir, sizeof(dir), "%s/scenarios", outdir);
 	if (dfb_mkdir_p(dir)) {
 		snprintf(msg, sizeof(msg), "%s: %s", dir, strerror(errno));
@@ -768,7 +775,7 @@ static int run_invocations(struct suite *su)
 int dfb_cmd_suite(int argc, char **argv)
 {
 	enum { OPT_QUICK = 256, OPT_INVOCATIONS, OPT_SEED, OPT_WAIT_QUIET, OPT_CHILD_FD,
-	       OPT_INVOCATION };
+	       OPT_INVOCATION, OPT_AA };
 	static const struct option opts[] = {
 		{"rounds", required_argument, NULL, 'n'},
 		{"warmup", required_argument, NULL, 'w'},
@@ -784,6 +791,7 @@ int dfb_cmd_suite(int argc, char **argv)
 		{"wait-quiet", required_argument, NULL, OPT_WAIT_QUIET},
 		{"child-fd", required_argument, NULL, OPT_CHILD_FD},
 		{"invocation", required_argument, NULL, OPT_INVOCATION},
+		{"aa", no_argument, NULL, OPT_AA},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -864,6 +872,9 @@ int dfb_cmd_suite(int argc, char **argv)
 		case OPT_INVOCATION:
 			su.invocation = (unsigned)atoi(optarg);
 			break;
+		case OPT_AA:
+			su.aa = true;
+			break;
 		case 'v':
 			verbose = true;
 			break;
@@ -880,7 +891,7 @@ int dfb_cmd_suite(int argc, char **argv)
 		return dfb_usage_error("suite takes no operand ('%s'); scenarios go in -c LIST",
 				       argv[optind]);
 	}
-	if (!outdir || !*outdir) {
+	if ((!outdir || !*outdir) && !su.aa) {
 		suite_usage(stderr);
 		return dfb_usage_error("suite needs -o OUTDIR");
 	}
@@ -889,6 +900,21 @@ int dfb_cmd_suite(int argc, char **argv)
 			if (su.strat[i] == su.strat[j])
 				return dfb_usage_error("strategy '%s' given twice",
 						       dfb_strategy_name(su.strat[i]));
+	if (su.aa) {
+		/* Two labelled copies of each strategy, side by side. */
+		if (su.nstrat * 2 > DFB_MAX_STRATEGIES)
+			return dfb_usage_error("calibrate: at most %d strategies (two copies each)",
+					       DFB_MAX_STRATEGIES / 2);
+		for (size_t i = su.nstrat; i-- > 0;) {
+			su.strat[2 * i] = su.strat[2 * i + 1] = su.strat[i];
+			for (int c = 0; c < 2; c++) {
+				snprintf(su.labels[2 * i + c], sizeof(su.labels[0]), "%s#%d",
+					 dfb_strategy_name(su.strat[i]), c + 1);
+				su.label[2 * i + c] = su.labels[2 * i + c];
+			}
+		}
+		su.nstrat *= 2;
+	}
 	if (!su.seed_given)
 		su.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	for (size_t s = 0; s < su.nstrat; s++)
@@ -984,7 +1010,7 @@ int dfb_cmd_suite(int argc, char **argv)
 		}
 		su.baseline = baseline_path;
 	}
-	if (dfb_mkdir_p(outdir)) {
+	if (outdir && dfb_mkdir_p(outdir)) {
 		exit_code = dfb_usage_error("cannot create the output directory %s: %s", outdir,
 					    strerror(errno));
 		goto out;
@@ -1030,7 +1056,7 @@ int dfb_cmd_suite(int argc, char **argv)
 			prog.done++;
 		}
 	}
-	for (size_t i = 0; i < su.res.nscen; i++)
+	for (size_t i = 0; i < su.res.nscen && !su.aa; i++)
 		if (dfb_compare_within(&su.cmp, &su.res.scen[i]))
 			fprintf(stderr, "deferbench: %s: out of memory for the comparison\n",
 				su.res.scen[i].name);
@@ -1065,8 +1091,14 @@ int dfb_cmd_suite(int argc, char **argv)
 		dfb_cmp_set_free(&saved);
 	}
 
+	if (su.aa) {
+		if (dfb_calibrate(&su.res, su.seed, &su.calib))
+			fprintf(stderr, "deferbench: out of memory for the calibration\n");
+		else
+			dfb_calib_print(stdout, &su.calib);
+	}
 	fflush(stdout);
-	bool write_failed = write_results(&su, outdir) != 0;
+	bool write_failed = outdir && write_results(&su, outdir) != 0;
 	if (su.nfail)
 		printf("\nFailed scenarios (no results written for them):\n");
 	for (size_t i = 0; i < su.nfail; i++)
@@ -1077,6 +1109,7 @@ out:
 	dfb_results_free(&su.res);
 	dfb_results_free(&old);
 	dfb_cmp_set_free(&su.cmp);
+	dfb_calib_free(&su.calib);
 	free(su.fail);
 	if (topo)
 		dfb_topo_close(topo);

@@ -92,33 +92,58 @@ double dfb_u_detectable_pct(const double *b, size_t nb, const double *c, size_t 
 	       fabs(ref) * 100.0;
 }
 
-double dfb_invocation_spread_pct(const double *x, const unsigned *inv, size_t n, double ref)
+size_t dfb_invocation_medians(const double *x, const unsigned *inv, size_t n, double *out)
 {
 	unsigned kmax = 0;
 	for (size_t i = 0; i < n; i++)
 		if (inv[i] > kmax)
 			kmax = inv[i];
-	if (kmax < 2 || !(ref != 0.0) || isnan(ref))
-		return NAN;
-	double *y = malloc(n * sizeof(*y));
+	double *y = malloc((n ? n : 1) * sizeof(*y));
 	if (!y)
-		return NAN;
-	double lo = INFINITY, hi = -INFINITY;
+		return 0;
 	size_t seen = 0;
 	for (unsigned k = 1; k <= kmax; k++) {
 		size_t m = 0;
 		for (size_t i = 0; i < n; i++)
 			if (inv[i] == k)
 				y[m++] = x[i];
-		if (!m)
-			continue;
-		double med = median_of(y, m);
-		lo = fmin(lo, med);
-		hi = fmax(hi, med);
-		seen++;
+		if (m)
+			out[seen++] = median_of(y, m);
 	}
 	free(y);
-	return seen < 2 ? NAN : (hi - lo) / fabs(ref) * 100.0;
+	return seen;
+}
+
+/* Student's t, 97.5th percentile, by degrees of freedom (1..30); past 30
+ * the expansion 1.96 + 2.4 / df is within 0.5%. */
+static double t975(size_t df)
+{
+	static const double t[31] = {
+		NAN,   12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+		2.201, 2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080,
+		2.074, 2.069,  2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+	return df <= 30 ? t[df] : 1.959964 + 2.4 / (double)df;
+}
+
+static double var_of(const double *x, size_t n)
+{
+	double m = 0, v = 0;
+	for (size_t i = 0; i < n; i++)
+		m += x[i];
+	m /= (double)n;
+	for (size_t i = 0; i < n; i++)
+		v += (x[i] - m) * (x[i] - m);
+	return n > 1 ? v / (double)(n - 1) : 0.0;
+}
+
+double dfb_between_margin_pct(const double *a, size_t ka, const double *b, size_t kb, double ref)
+{
+	if (ka < 2 || kb < 2 || !(ref != 0.0) || isnan(ref))
+		return NAN;
+	double s2 = ((double)(ka - 1) * var_of(a, ka) + (double)(kb - 1) * var_of(b, kb)) /
+		    (double)(ka + kb - 2);
+	return t975(ka + kb - 2) * sqrt(s2 * (1.0 / (double)ka + 1.0 / (double)kb)) / fabs(ref) *
+	       100.0;
 }
 
 /* The Hodges-Lehmann shift's 95% interval (Moses): order statistics k and
@@ -173,8 +198,8 @@ void dfb_cmp_judge(struct dfb_cmp *out, bool higher_better, bool saved)
 	}
 }
 
-int dfb_compare_samples(const double *b, size_t nb, const double *c, size_t nc,
-			bool higher_better, struct dfb_cmp *out)
+static int compare_core(const double *b, size_t nb, const double *c, size_t nc,
+			bool higher_better, bool interval, struct dfb_cmp *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->nb = nb;
@@ -197,9 +222,11 @@ int dfb_compare_samples(const double *b, size_t nb, const double *c, size_t nc,
 	if (out->base_median != 0.0 && !isnan(out->base_median)) {
 		double lo, hi, ref = fabs(out->base_median);
 		out->change_pct = out->delta / ref * 100.0;
-		shift_ci(b, nb, c, nc, &lo, &hi);
-		out->ci_lo_pct = lo / ref * 100.0;
-		out->ci_hi_pct = hi / ref * 100.0;
+		if (interval) {
+			shift_ci(b, nb, c, nc, &lo, &hi);
+			out->ci_lo_pct = lo / ref * 100.0;
+			out->ci_hi_pct = hi / ref * 100.0;
+		}
 		double u = dfb_u_detectable_pct(b, nb, c, nc);
 		if (u > out->mde_pct)
 			out->mde_pct = u;
@@ -210,6 +237,12 @@ int dfb_compare_samples(const double *b, size_t nb, const double *c, size_t nc,
 	out->p_value = p;
 	dfb_cmp_judge(out, higher_better, false);
 	return 0;
+}
+
+int dfb_compare_samples(const double *b, size_t nb, const double *c, size_t nc,
+			bool higher_better, struct dfb_cmp *out)
+{
+	return compare_core(b, nb, c, nc, higher_better, true, out);
 }
 
 /* ---- tables ----------------------------------------------------------------- */
@@ -268,6 +301,58 @@ static double change_spread_pct(const struct dfb_strat_result *base,
 	return seen < 2 ? NAN : hi - lo;
 }
 
+int dfb_compare_strats(bool saved, const struct dfb_strat_result *base,
+		       const struct dfb_strat_result *cand, enum dfb_metric m, bool interval,
+		       struct dfb_cmp *out)
+{
+	double *xb = malloc((base->n ? base->n : 1) * sizeof(*xb));
+	double *xc = malloc((cand->n ? cand->n : 1) * sizeof(*xc));
+	unsigned *ib = malloc((base->n ? base->n : 1) * sizeof(*ib));
+	unsigned *ic = malloc((cand->n ? cand->n : 1) * sizeof(*ic));
+	int rc = -1;
+	memset(out, 0, sizeof(*out));
+	if (!xb || !xc || !ib || !ic)
+		goto done;
+	dfb_strat_values(base, m, xb);
+	dfb_strat_values(cand, m, xc);
+	bool hb = dfb_metric_col(m)->higher_better;
+	compare_core(xb, base->n, xc, cand->n, hb, interval, out);
+	out->base_inv = dfb_strat_invocations(base);
+	out->cand_inv = dfb_strat_invocations(cand);
+	out->base_disturbed_pct = dfb_strat_disturbed_pct(base);
+	out->cand_disturbed_pct = dfb_strat_disturbed_pct(cand);
+	if (saved && !isnan(out->change_pct)) {
+		/* Between runs the process is the unit: the change must clear
+		 * the 95% margin of a t test on the invocations' medians. */
+		for (size_t i = 0; i < base->n; i++)
+			ib[i] = base->rows[i].invocation;
+		for (size_t i = 0; i < cand->n; i++)
+			ic[i] = cand->rows[i].invocation;
+		size_t ka = dfb_invocation_medians(xb, ib, base->n, xb);
+		size_t kb = dfb_invocation_medians(xc, ic, cand->n, xc);
+		out->spread_pct = dfb_between_margin_pct(xb, ka, xc, kb, out->base_median);
+		if (out->spread_pct > out->noise_pct)
+			out->noise_pct = out->spread_pct;
+		if (out->noise_pct > out->mde_pct)
+			out->mde_pct = out->noise_pct;
+	} else if (!saved && out->base_inv > 1 && out->cand_inv > 1 && !isnan(out->change_pct)) {
+		/* Within a run of several processes: the change must hold in
+		 * each, so it must clear the spread of the invocations' own
+		 * changes. */
+		out->spread_pct = change_spread_pct(base, cand, m, xb, xc);
+		if (out->spread_pct > out->mde_pct)
+			out->mde_pct = out->spread_pct;
+	}
+	dfb_cmp_judge(out, hb, saved);
+	rc = 0;
+done:
+	free(xb);
+	free(xc);
+	free(ib);
+	free(ic);
+	return rc;
+}
+
 /* Rows for every metric of base vs cand. */
 static int compare_pair(struct dfb_cmp_set *set, const char *kind, const char *scenario,
 			bool transport, const struct dfb_strat_result *base,
@@ -275,63 +360,20 @@ static int compare_pair(struct dfb_cmp_set *set, const char *kind, const char *s
 {
 	enum dfb_metric ms[DFB_METRIC__COUNT];
 	size_t nm = dfb_cmp_metrics(transport, ms);
-	double *xb = malloc((base->n ? base->n : 1) * sizeof(*xb));
-	double *xc = malloc((cand->n ? cand->n : 1) * sizeof(*xc));
-	unsigned *ib = malloc((base->n ? base->n : 1) * sizeof(*ib));
-	unsigned *ic = malloc((cand->n ? cand->n : 1) * sizeof(*ic));
-	int rc = -1;
-	if (!xb || !xc || !ib || !ic)
-		goto out;
 	for (size_t k = 0; k < nm; k++) {
 		struct dfb_cmp_row *r = dfb_cmp_add_row(set);
 		if (!r)
-			goto out;
+			return -1;
 		snprintf(r->kind, sizeof(r->kind), "%s", kind);
 		snprintf(r->scenario, sizeof(r->scenario), "%s", scenario);
 		snprintf(r->baseline, sizeof(r->baseline), "%s", base->name);
 		snprintf(r->candidate, sizeof(r->candidate), "%s", cand->name);
 		r->metric = ms[k];
 		r->transport = transport;
-		dfb_strat_values(base, ms[k], xb);
-		dfb_strat_values(cand, ms[k], xc);
-		bool hb = dfb_metric_col(ms[k])->higher_better, saved = !strcmp(kind, "saved");
-		dfb_compare_samples(xb, base->n, xc, cand->n, hb, &r->c);
-		r->c.base_inv = dfb_strat_invocations(base);
-		r->c.cand_inv = dfb_strat_invocations(cand);
-		r->c.base_disturbed_pct = dfb_strat_disturbed_pct(base);
-		r->c.cand_disturbed_pct = dfb_strat_disturbed_pct(cand);
-		if (saved && !isnan(r->c.change_pct)) {
-			/* Between runs, the change must also clear the spread
-			 * between the invocations of either side. */
-			for (size_t i = 0; i < base->n; i++)
-				ib[i] = base->rows[i].invocation;
-			for (size_t i = 0; i < cand->n; i++)
-				ic[i] = cand->rows[i].invocation;
-			double sb = dfb_invocation_spread_pct(xb, ib, base->n, r->c.base_median);
-			double sc = dfb_invocation_spread_pct(xc, ic, cand->n, r->c.base_median);
-			r->c.spread_pct = isnan(sb) ? sc : isnan(sc) ? sb : fmax(sb, sc);
-			if (r->c.spread_pct > r->c.noise_pct)
-				r->c.noise_pct = r->c.spread_pct;
-			if (r->c.noise_pct > r->c.mde_pct)
-				r->c.mde_pct = r->c.noise_pct;
-		} else if (!saved && r->c.base_inv > 1 && r->c.cand_inv > 1 &&
-			   !isnan(r->c.change_pct)) {
-			/* Within a run of several processes: the change must
-			 * hold in each, so it must clear the spread of the
-			 * invocations' own changes. */
-			r->c.spread_pct = change_spread_pct(base, cand, ms[k], xb, xc);
-			if (r->c.spread_pct > r->c.mde_pct)
-				r->c.mde_pct = r->c.spread_pct;
-		}
-		dfb_cmp_judge(&r->c, hb, saved);
+		if (dfb_compare_strats(!strcmp(kind, "saved"), base, cand, ms[k], true, &r->c))
+			return -1;
 	}
-	rc = 0;
-out:
-	free(xb);
-	free(xc);
-	free(ib);
-	free(ic);
-	return rc;
+	return 0;
 }
 
 int dfb_compare_within(struct dfb_cmp_set *set, const struct dfb_scen_result *sc)

@@ -11,8 +11,10 @@
  *     even-numbered and odd-numbered rounds (interleaved halves, so drift
  *     hits both alike), |median(even) - median(odd)| / median(all) * 100;
  *   noise floor = the larger of the baseline's and the candidate's A/A
- *     noise, and, comparing against a saved run, of the spread between
- *     invocations (dfb_invocation_spread_pct) of either side;
+ *     noise, and, comparing against a saved run, of the between-run margin
+ *     (dfb_between_margin_pct: a t test's 95% margin on the invocations'
+ *     medians, the process being the unit); within a run of several
+ *     invocations, of the range of the invocations' own changes;
  *   MDE, the minimum detectable effect = the larger of the noise floor and
  *     the shift the U test detects with 80% power at alpha 0.05 given the
  *     rounds' spread (robust: 1.4826 MAD) and counts;
@@ -79,10 +81,14 @@ struct dfb_cmp {
 
 /* The shift the U test detects with 80% power, in % of b's median. */
 double dfb_u_detectable_pct(const double *b, size_t nb, const double *c, size_t nc);
-/* Spread between invocations of x[0..n), whose invocation numbers are
- * inv[0..n): (largest - smallest invocation median) / |ref| * 100; NaN
- * with fewer than two invocations. */
-double dfb_invocation_spread_pct(const double *x, const unsigned *inv, size_t n, double ref);
+/* The median of each invocation of x[0..n) (invocation numbers inv[0..n))
+ * into out[] (which may be x), in invocation order; returns how many. */
+size_t dfb_invocation_medians(const double *x, const unsigned *inv, size_t n, double *out);
+/* The between-run margin: t(0.975, ka + kb - 2) * the pooled standard
+ * deviation of the invocation medians a[0..ka), b[0..kb) * sqrt(1/ka +
+ * 1/kb), in % of |ref|: how far apart two runs' medians can be by chance
+ * when the process is the unit.  NaN when a side has fewer than two. */
+double dfb_between_margin_pct(const double *a, size_t ka, const double *b, size_t kb, double ref);
 /* Applies the rule (see above) to out's figures: the verdict from change,
  * p and MDE, then disturbed and indicative only.  `saved`: a comparison
  * against a saved run. */
@@ -93,6 +99,14 @@ void dfb_cmp_judge(struct dfb_cmp *out, bool higher_better, bool saved);
  * empty or out of memory (*out then holds NaNs and "within noise"). */
 int dfb_compare_samples(const double *b, size_t nb, const double *c, size_t nc,
 			bool higher_better, struct dfb_cmp *out);
+
+/* The whole rule for metric m of two strategies' rows (invocations,
+ * spread, disturbed): kind "saved" when `saved`, else "strategy".
+ * `interval` false skips the confidence interval (NaN), the costly part,
+ * for resampling.  Returns 0, or -1 out of memory. */
+int dfb_compare_strats(bool saved, const struct dfb_strat_result *base,
+		       const struct dfb_strat_result *cand, enum dfb_metric m, bool interval,
+		       struct dfb_cmp *out);
 
 /* ---- comparison tables ---------------------------------------------------- */
 

@@ -16,6 +16,7 @@ static const struct {
 	{"validate", dfb_cmd_validate, "check scenario files and report every error with its line"},
 	{"suite", dfb_cmd_suite, "run a suite of scenarios, compare, write a results directory"},
 	{"compare", dfb_cmd_compare, "compare two saved results (directories or rounds.csv)"},
+	{"calibrate", dfb_cmd_calibrate, "run each strategy against itself: false positives, MDE"},
 };
 
 static void usage(FILE *f)
