@@ -749,6 +749,7 @@ static int run_invocations(struct suite *su)
 			rc = -1;
 			break;
 		}
+		size_t had = su->nfail;
 		if (dfb_invoke_receive(buf, len, k, order, su->nstrat, &su->res, &su->fail,
 				       &su->nfail, msg, sizeof(msg))) {
 			fprintf(stderr, "deferbench: %s; no results are kept\n", msg);
@@ -757,6 +758,11 @@ static int run_invocations(struct suite *su)
 			break;
 		}
 		free(buf);
+		for (size_t f = had; f < su->nfail; f++) {
+			char m[sizeof(su->fail[f].msg)];
+			snprintf(m, sizeof(m), "invocation %u: %s", k, su->fail[f].msg);
+			memcpy(su->fail[f].msg, m, sizeof(m));
+		}
 		if (st == 1)
 			rc = 1;
 	}

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# End-to-end checks of what makes a verdict trustworthy, run by `make
+# check`: a competing busy process marks rounds disturbed and turns the
+# comparisons "disturbed"; --wait-quiet is bounded and says so; the suite
+# runs --invocations in separate processes (rounds numbered by invocation,
+# orders recorded); a comparison against a one-invocation run is
+# "indicative only"; a failed invocation keeps no partial results; and
+# `deferbench calibrate` writes its table and calibrate.csv.  Structure and
+# files only: no timing is asserted.  Bounded: every command runs under
+# timeout.
+#
+# The log ends with Check's "NN%: Checks: N, Failures: F, Errors: E" line,
+# which tests/summary.sh counts.
+
+# shellcheck disable=SC2317
+set -uo pipefail
+
+bin=${DFB_DEFERBENCH:-$PWD/bench/deferbench}
+limit=$((60 * ${CK_TIMEOUT_MULTIPLIER:-1}))
+tmp=$(mktemp -d)
+hogs=()
+cleanup() {
+	for p in "${hogs[@]}"; do kill "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+checks=0
+failures=0
+check() {
+	local desc=$1
+	shift
+	checks=$((checks + 1))
+	if "$@"; then
+		echo "ok $checks - $desc"
+	else
+		failures=$((failures + 1))
+		echo "FAIL $checks - $desc"
+	fi
+}
+finish() {
+	local pct=100
+	[ "$checks" -eq 0 ] || pct=$(((checks - failures) * 100 / checks))
+	echo "$pct%: Checks: $checks, Failures: $failures, Errors: 0"
+	[ "$failures" -eq 0 ]
+	exit $?
+}
+eq() { [ "$1" = "$2" ]; }
+contains() { grep -qF -- "$2" "$1"; }
+lacks() { ! grep -qE -- "$2" "$1"; }
+col() { # col FILE NAME: the values of CSV column NAME
+	python3 -c 'import csv,sys; [print(r[sys.argv[2]]) for r in csv.DictReader(open(sys.argv[1]))]' "$1" "$2"
+}
+run() { # run NAME CMD...: stdout+stderr to $tmp/NAME.out, the status to $tmp/NAME.rc
+	local name=$1
+	shift
+	timeout "$limit" "$@" >"$tmp/$name.out" 2>&1
+	echo $? >"$tmp/$name.rc"
+	cat "$tmp/$name.out"
+}
+rc_of() { cat "$tmp/$1.rc"; }
+
+[ -x "$bin" ] || { echo "$bin is not built"; checks=1; failures=1; finish; }
+quick=(-c deferred_heavy -n 4 -w 1 -s spinlock,mailbox)
+
+# ---- disturbance: a busy process on every CPU ---------------------------------
+for _ in $(seq "$(nproc)"); do
+	sh -c 'while :; do :; done' &
+	hogs+=($!)
+done
+sleep 0.3
+run busy "$bin" suite "${quick[@]}" -o "$tmp/busy" --wait-quiet 1
+for p in "${hogs[@]}"; do kill "$p" 2>/dev/null; done
+wait 2>/dev/null
+hogs=()
+check "busy run exits 0" eq "$(rc_of busy)" 0
+check "--wait-quiet gives up after its bound and says so" contains "$tmp/busy.out" "machine not quiet after 1 s"
+d=$(col "$tmp/busy/rounds.csv" disturbed | grep -c '^1$')
+n=$(col "$tmp/busy/rounds.csv" disturbed | wc -l)
+check "rounds run beside busy processes are disturbed ($d of $n)" [ "$d" -ge $((n / 2)) ]
+check "others_pct column is filled" [ -n "$(col "$tmp/busy/rounds.csv" others_pct | head -n 1)" ]
+check "meta.txt names the disturbed scenario" contains "$tmp/busy/meta.txt" "warning: disturbed: deferred_heavy / spinlock"
+check "the comparison's verdict is disturbed" \
+	grep -q '^strategy,deferred_heavy,sched_us,spinlock,mailbox,.*,disturbed$' "$tmp/busy/comparison.csv"
+check "columns.csv describes the disturbed column" grep -q '^disturbed,' "$tmp/busy/columns.csv"
+
+# ---- invocations -------------------------------------------------------------------
+run inv "$bin" suite "${quick[@]}" -o "$tmp/inv" --invocations 2 --seed 5
+check "--invocations 2 exits 0" eq "$(rc_of inv)" 0
+check "each invocation is announced" contains "$tmp/inv.out" "##### invocation 2:"
+check "rounds.csv numbers two invocations" eq "$(col "$tmp/inv/rounds.csv" invocation | sort -u | tr '\n' ' ')" "1 2 "
+check "four rounds per strategy and invocation" \
+	eq "$(col "$tmp/inv/rounds.csv" invocation | grep -c '^2$')" 8
+check "meta.txt records the invocations and orders" \
+	eq "$(grep -c '^order: invocation' "$tmp/inv/meta.txt")" 2
+check "the seed is recorded" contains "$tmp/inv/meta.txt" "order_seed: 5"
+run one "$bin" suite "${quick[@]}" -o "$tmp/one"
+run vs1 "$bin" compare "$tmp/one" "$tmp/inv"
+check "compare against one invocation exits 0" eq "$(rc_of vs1)" 0
+check "... never calls it improved or regressed outright" \
+	lacks "$tmp/vs1.out" '^deferred_heavy +Sched.*  (improved|regressed)$'
+check "... prints the MDE" contains "$tmp/vs1.out" "MDE"
+run vs2 "$bin" compare "$tmp/inv" "$tmp/inv"
+check "a run against itself is within noise" \
+	grep -qE '^deferred_heavy +Sched .*within noise$' "$tmp/vs2.out"
+check "bad --invocations is a usage error" eq "$("$bin" suite "${quick[@]}" -o "$tmp/x" --invocations 0 >/dev/null 2>&1; echo $?)" 2
+check "bad --wait-quiet is a usage error" eq "$("$bin" suite "${quick[@]}" -o "$tmp/x" --wait-quiet -1 >/dev/null 2>&1; echo $?)" 2
+
+# A scenario that fails in an invocation keeps nothing of it.
+run fail "$bin" suite -c deferred_heavy,transport_p1 -n 2 -w 0 -s spinlock -S fault=fin_race \
+	-o "$tmp/fail" --invocations 2
+check "a failed scenario exits 1" eq "$(rc_of fail)" 1
+check "... and none of its rounds are written" lacks "$tmp/fail/rounds.csv" '^deferred_heavy,'
+
+# ---- calibrate -------------------------------------------------------------------------
+run cal "$bin" calibrate deferred_heavy -s spinlock -n 4 -w 1 --invocations 4 -o "$tmp/cal"
+check "calibrate exits 0" eq "$(rc_of cal)" 0
+check "calibrate prints the within-run summary" contains "$tmp/cal.out" "Within-run A/A: "
+check "calibrate judges across invocations" contains "$tmp/cal.out" "Across invocations: "
+check "calibrate.csv has its header and a row" \
+	eq "$(head -n 1 "$tmp/cal/calibrate.csv" | cut -d, -f1-5)" "scenario,strategy,rounds,invocations,aa_change_pct"
+check "... one row per strategy" eq "$(($(wc -l <"$tmp/cal/calibrate.csv") - 1))" 1
+check "the copies are labelled" eq "$(col "$tmp/cal/rounds.csv" strategy | sort -u | tr '\n' ' ')" "spinlock#1 spinlock#2 "
+check "calibrate with five strategies is refused" \
+	eq "$("$bin" calibrate -s spinlock,mailbox,spinlock >/dev/null 2>&1; echo $?)" 2
+finish
