@@ -759,9 +759,10 @@ static int run_invocations(struct suite *su)
 		}
 		free(buf);
 		for (size_t f = had; f < su->nfail; f++) {
-			char m[sizeof(su->fail[f].msg)];
+			char m[sizeof(su->fail[f].msg) + 32];
 			snprintf(m, sizeof(m), "invocation %u: %s", k, su->fail[f].msg);
-			memcpy(su->fail[f].msg, m, sizeof(m));
+			snprintf(su->fail[f].msg, sizeof(su->fail[f].msg), "%.*s",
+				 (int)sizeof(su->fail[f].msg) - 1, m);
 		}
 		if (st == 1)
 			rc = 1;
