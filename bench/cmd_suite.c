@@ -518,6 +518,43 @@ static void print_summary(FILE *f, const struct suite *su)
 			fputc('\n', f);
 		}
 	}
+	/* Upstream's tools/benchmark_rounds.sh prints the mean ("Avg") of
+	 * each time and, above 20 rounds, the mean without the 10 lowest and
+	 * 10 highest ("Trimmed Avg"): the same figures here, to set beside
+	 * upstream's numbers. */
+	fprintf(f, "\nUpstream's figures (as its tools/benchmark_rounds.sh prints them: Avg = mean; "
+		   "Trimmed Avg = mean without the %d lowest and %d highest rounds, above %d)\n",
+		DFB_AGG_TRIM, DFB_AGG_TRIM, DFB_AGG_TRIM_MIN_N);
+	fprintf(f, "%-30s %-10s", "Scenario", "Strategy");
+	for (int m = 0; m < DFB_METRIC_NTIMES; m++) {
+		char t[40];
+		snprintf(t, sizeof(t), "%.*s Avg", (int)strcspn(dfb_metric_col(m)->title, " "),
+			 dfb_metric_col(m)->title);
+		fprintf(f, " %12s", t);
+	}
+	fprintf(f, " %17s\n", "Sched Trimmed Avg");
+	for (size_t i = 0; i < su->res.nscen; i++) {
+		const struct dfb_scen_result *sc = &su->res.scen[i];
+		for (size_t s = 0; s < sc->nstrat; s++) {
+			const struct dfb_strat_result *st = &sc->strat[s];
+			double *x = malloc((st->n ? st->n : 1) * sizeof(*x));
+			struct dfb_agg a[DFB_METRIC_NTIMES];
+			if (!x)
+				return;
+			for (int m = 0; m < DFB_METRIC_NTIMES; m++) {
+				dfb_strat_values(st, (enum dfb_metric)m, x);
+				dfb_agg_compute(x, st->n, &a[m]);
+			}
+			free(x);
+			fprintf(f, "%-30s %-10s", sc->name, st->name);
+			for (int m = 0; m < DFB_METRIC_NTIMES; m++)
+				fprintf(f, " %12.1f", a[m].mean);
+			if (a[DFB_METRIC_SCHED].trimmed)
+				fprintf(f, " %17.1f\n", a[DFB_METRIC_SCHED].trimmed_mean);
+			else
+				fprintf(f, " %17s\n", "-");
+		}
+	}
 }
 
 /* ---- one scenario ------------------------------------------------------------------- */

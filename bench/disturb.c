@@ -31,13 +31,17 @@ static int read_proc(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+double dfb_sys_tick_ms(void)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	return hz > 0 ? 1e3 / (double)hz : 10.0;
+}
+
 void dfb_sys_snap(struct dfb_sys_snap *s)
 {
 	static double ms_per_tick;
-	if (!ms_per_tick) {
-		long hz = sysconf(_SC_CLK_TCK);
-		ms_per_tick = hz > 0 ? 1e3 / (double)hz : 10.0;
-	}
+	if (!ms_per_tick)
+		ms_per_tick = dfb_sys_tick_ms();
 	char buf[512];
 	unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal;
 	s->busy_ms = s->steal_ms = NAN;
@@ -91,6 +95,7 @@ double dfb_sys_others_pct(const struct dfb_sys_snap *a, const struct dfb_sys_sna
 
 void dfb_disturb_decide(const struct dfb_round_span *span, size_t n, struct dfb_round_env *env)
 {
+	double tick = dfb_sys_tick_ms();
 	for (size_t k = 0; k < n; k++) {
 		if (span[k].out < 0)
 			continue;
@@ -109,7 +114,11 @@ void dfb_disturb_decide(const struct dfb_round_span *span, size_t n, struct dfb_
 		e->steal_ms = dfb_sys_steal_ms(&span[k].a, &span[k].b);
 		e->nivcsw = span[k].b.nivcsw - span[k].a.nivcsw;
 		e->others_pct = dfb_sys_others_pct(&span[lo].a, &span[hi].b);
-		e->disturbed = e->others_pct > DFB_DISTURB_OTHERS_PCT;
+		/* Each end of the window may be off by a tick: a short window
+		 * (a short scenario) must clear that too. */
+		double cap = (span[hi].b.t_ms - span[lo].a.t_ms) * dfb_online_cpus();
+		double slack = cap > 0 ? 2.0 * tick / cap * 100.0 : 0.0;
+		e->disturbed = e->others_pct - slack > DFB_DISTURB_OTHERS_PCT;
 		e->load1 = span[k].load1;
 	}
 }

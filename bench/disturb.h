@@ -15,7 +15,9 @@
  * round, over which the jiffy error is small (about 1% of a 2-CPU
  * machine): a round is disturbed when, over its window, other processes
  * and steal took more than DFB_DISTURB_OTHERS_PCT of the machine (all
- * online CPUs).  Involuntary context switches and the load average are
+ * online CPUs) beyond two ticks (what the jiffy counts at the two ends of a
+ * window may be off by, which matters when a whole scenario is shorter
+ * than the window).  Involuntary context switches and the load average are
  * recorded beside it but do not decide: a scheduler thread that spins with
  * sched_yield() is switched out involuntarily by its own yield, and the
  * load average lags by a minute.
@@ -46,6 +48,8 @@ struct dfb_sys_snap {
 void dfb_sys_snap(struct dfb_sys_snap *s);
 /* The 1-minute load average (NaN when unreadable). */
 double dfb_load1(void);
+/* The length of a /proc/stat tick (1 / USER_HZ), ms. */
+double dfb_sys_tick_ms(void);
 /* Online CPUs (at least 1). */
 unsigned dfb_online_cpus(void);
 

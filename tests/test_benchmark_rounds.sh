@@ -158,6 +158,17 @@ check "plots of per-round series and box plots exist" eq "$(($(find "$out/plots"
 
 check "report.md has the Performance Summary" contains "$out/report.md" "## Performance Summary"
 check "report.md has the Warnings section" contains "$out/report.md" "## Warnings"
+check "report.md leads with the Verdict" \
+	eq "$(grep -m 1 '^## ' "$out/report.md")" "## Verdict"
+check "the Verdict has the pair's overall line" \
+	grep -q '^Overall, spinlock → mailbox: [0-9]* of [0-9]* scenarios improved' "$out/report.md"
+check "the Verdict shows its plot" grep -q '(plots/verdict-strategy-spinlock-mailbox.png)' "$out/report.md"
+check "a verdict plot was drawn" is_png "$out/plots/verdict-strategy-spinlock-mailbox.png"
+check "the run's metadata and scenario files are in the appendix" \
+	awk '/^## Appendix/ { a = NR } /^### Run/ { r = NR } /^### Scenarios/ { s = NR }
+	     END { exit !(a && r > a && s > a) }' "$out/report.md"
+check "report.md gives upstream's means" contains "$out/report.md" "Sched Trimmed Avg"
+check "the console gives upstream's means" contains "$tmp/run.out" "Upstream's figures"
 check "report.html is a whole page" contains "$out/report.html" "</html>"
 check "report.html embeds its plots" contains "$out/report.html" 'src="data:image/png;base64,'
 check "report.html loads nothing from elsewhere" \
