@@ -9,21 +9,26 @@
 
 #define ROW(f) offsetof(struct dfb_round_row, f)
 
+enum {
+#define DFB_X(name, title, help) RM_##name,
+	DFB_ROUND_METRICS(DFB_X)
+#undef DFB_X
+	RM__COUNT
+};
+_Static_assert(RM__COUNT == DFB_METRIC_NTIMES && (int)RM_sched_us == (int)DFB_METRIC_SCHED,
+	       "enum dfb_metric lists the round times in DFB_ROUND_METRICS order");
+
 
 static const struct dfb_column columns[] = {
-	{.name = "host_us", .title = "Host (us)", .unit = "us", .scale = 1, .shown_unit = "us",
-	 .type = DFB_COL_DOUBLE, .decimals = 3, .off = ROW(m[DFB_METRIC_HOST]),
-	 .metric = DFB_METRIC_HOST, .help = "round wall time as the host sees it"},
-	{.name = "total_us", .title = "Total (us)", .unit = "us", .scale = 1, .shown_unit = "us",
-	 .type = DFB_COL_DOUBLE, .decimals = 3, .off = ROW(m[DFB_METRIC_TOTAL]),
-	 .metric = DFB_METRIC_TOTAL, .help = "earliest start to latest end of any thread"},
-	{.name = "sched_us", .title = "Sched (us)", .unit = "us", .scale = 1, .shown_unit = "us",
-	 .type = DFB_COL_DOUBLE, .decimals = 3, .off = ROW(m[DFB_METRIC_SCHED]),
-	 .metric = DFB_METRIC_SCHED, .primary = "runtime",
-	 .help = "earliest scheduler start to latest scheduler end"},
-	{.name = "orch_us", .title = "Orch (us)", .unit = "us", .scale = 1, .shown_unit = "us",
-	 .type = DFB_COL_DOUBLE, .decimals = 3, .off = ROW(m[DFB_METRIC_ORCH]),
-	 .metric = DFB_METRIC_ORCH, .help = "orchestrator start to end"},
+	/* The round times, from the runtime's own list, in its order (that of
+	 * enum dfb_metric); Sched decides a runtime scenario's verdict. */
+#define DFB_X(mname, mtitle, mhelp)                                                          \
+	{.name = #mname, .title = mtitle, .unit = "us", .scale = 1, .shown_unit = "us",      \
+	 .type = DFB_COL_DOUBLE, .decimals = 3, .off = ROW(m[RM_##mname]),                   \
+	 .metric = RM_##mname, .primary = (int)RM_##mname == (int)DFB_METRIC_SCHED ? "runtime" : NULL, \
+	 .help = mhelp},
+	DFB_ROUND_METRICS(DFB_X)
+#undef DFB_X
 	{.name = "tasks", .title = "Tasks", .unit = "", .scale = 1, .shown_unit = "",
 	 .type = DFB_COL_U64, .off = ROW(tasks), .metric = -1, .help = "tasks (messages) per round"},
 	{.name = "subtasks", .title = "Subtasks", .unit = "", .scale = 1, .shown_unit = "",

@@ -1,24 +1,20 @@
-/* Console tables.  Columns come from DFB_ROUND_METRICS and DFB_COUNTERS,
- * so a metric added there shows up here without an edit. */
+/* Console tables.  The time columns are the column table's (columns.h)
+ * and the counters DFB_COUNTERS, so a metric added there shows up here
+ * without an edit. */
 #include <stdlib.h>
 
 #include "cli.h"
+#include "results.h"
 #include "rounds.h"
 #include "stats.h"
 
-static const struct {
-	const char *title;
-	size_t off;
-} metrics[] = {
-#define DFB_X(name, title, help) {title, offsetof(struct dfb_round_result, name)},
-	DFB_ROUND_METRICS(DFB_X)
-#undef DFB_X
-};
-#define NMETRICS (sizeof(metrics) / sizeof(metrics[0]))
+#define NMETRICS DFB_METRIC_NTIMES
 
 static double metric(const struct dfb_round_result *r, size_t m)
 {
-	return *(const double *)((const char *)r + metrics[m].off);
+	struct dfb_round_row row;
+	dfb_round_row_from(&row, r);
+	return dfb_column_get(dfb_metric_col((int)m), &row);
 }
 
 static void agg_row(FILE *f, const char *label, const struct dfb_agg *a, size_t m_count,
@@ -60,7 +56,7 @@ void dfb_print_round_table_opt(FILE *f, const char *scenario, const char *strate
 	fprintf(f, "\n=== %s / %s (%zu rounds) ===\n", scenario, strategy, n);
 	fprintf(f, "%-14s", per_round ? "Round" : "");
 	for (size_t m = 0; m < NMETRICS; m++)
-		fprintf(f, " %12s", metrics[m].title);
+		fprintf(f, " %12s", dfb_metric_col((int)m)->title);
 	fputc('\n', f);
 	for (size_t i = 0; per_round && i < n; i++) {
 		fprintf(f, "%-14zu", i);
