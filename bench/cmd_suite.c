@@ -71,6 +71,10 @@ static void suite_usage(FILE *f)
 		"      --seed N            seed of the shuffled orders (default: the time)\n"
 		"      --wait-quiet S      before each scenario, wait up to S seconds for other\n"
 		"                          processes to leave the machine (then run anyway)\n"
+		"      --ab OTHER          also run each invocation with OTHER, another build's\n"
+		"                          deferbench (this version or later), alternating with\n"
+		"                          this one, and compare it (baseline) with this build:\n"
+		"                          drift over the run hits both builds alike\n"
 		"  -v, --verbose           also every counter and the scenario's keys\n"
 		"  -h, --help              this text\n\n"
 		"A scenario file's rounds, warmup and strategies keys are not used: the suite's\n"
@@ -261,6 +265,8 @@ struct suite {
 	double wait_quiet;                  /* --wait-quiet seconds, 0: off */
 	char orders[32][160];               /* "invocation 2: mailbox,spinlock" per invocation */
 	bool aa;                            /* --aa: two copies of each strategy, calibrated */
+	const char *ab;                     /* --ab: the other build's deferbench, or NULL */
+	struct dfb_results ab_res;          /* its rounds */
 	char labels[DFB_MAX_STRATEGIES][64];
 	struct dfb_calib calib;
 	const char *scen_names[MAX_SCENARIOS]; /* as run (names) */
@@ -378,6 +384,8 @@ static void write_meta(FILE *f, const void *a)
 	if (su->baseline)
 		fprintf(f, "baseline: %s\n", su->baseline);
 	fprintf(f, "invocations: %u\n", su->invocations);
+	if (su->ab)
+		fprintf(f, "ab: %s\n", su->ab);
 	if (su->invocations > 1) {
 		fprintf(f, "order_seed: %llu\n", (unsigned long long)su->seed);
 		for (unsigned k = 0; k < su->invocations; k++)
@@ -706,28 +714,113 @@ static size_t count_failed(const struct suite *su, const struct dfb_scenario *sc
 
 /* Drops the results of scenario `name` (it failed in some invocation: a
  * run that fails writes no partial results). */
-static void drop_scenario(struct suite *su, const char *name)
+static void drop_scenario(struct dfb_results *res, const char *name)
 {
-	for (size_t i = 0; i < su->res.nscen; i++) {
-		struct dfb_scen_result *sc = &su->res.scen[i];
+	for (size_t i = 0; i < res->nscen; i++) {
+		struct dfb_scen_result *sc = &res->scen[i];
 		if (strcmp(sc->name, name))
 			continue;
 		for (size_t s = 0; s < sc->nstrat; s++)
 			free(sc->strat[s].rows);
 		free(sc->scn_text);
 		free(sc->placement);
-		memmove(sc, sc + 1, (su->res.nscen - i - 1) * sizeof(*sc));
-		su->res.nscen--;
+		memmove(sc, sc + 1, (res->nscen - i - 1) * sizeof(*sc));
+		res->nscen--;
 		return;
 	}
+}
+
+/* One invocation k of the program `exe` (this one, or --ab's other
+ * build): this command's arguments (less --ab) with --child-fd,
+ * --invocation and --seed; its rounds merged into `into`, its failures
+ * into su->fail named after `who`.  Returns the child's status (0 or 1),
+ * or -1 when it could not run or its results could not be read. */
+static int one_invocation(struct suite *su, const char *exe, const char *who, unsigned k,
+			  struct dfb_results *into, char **argv)
+{
+	char fd_s[16], inv_s[16], seed_s[32];
+	snprintf(fd_s, sizeof(fd_s), "%d", 3);
+	snprintf(inv_s, sizeof(inv_s), "%u", k);
+	snprintf(seed_s, sizeof(seed_s), "%llu", (unsigned long long)su->seed);
+	size_t a = 0;
+	argv[a++] = (char *)exe;
+	argv[a++] = "suite";
+	for (int i = 1; i < su->argc; i++) {
+		if (!strcmp(su->argv[i], "--ab") && i + 1 < su->argc) {
+			i++;
+			continue;
+		}
+		if (!strncmp(su->argv[i], "--ab=", 5))
+			continue;
+		argv[a++] = su->argv[i];
+	}
+	argv[a++] = "--child-fd";
+	argv[a++] = fd_s;
+	argv[a++] = "--invocation";
+	argv[a++] = inv_s;
+	argv[a++] = "--seed";
+	argv[a++] = seed_s;
+	argv[a] = NULL;
+	const char *order[DFB_MAX_STRATEGIES];
+	for (size_t s = 0; s < su->nstrat; s++)
+		order[s] = suite_label(su, s);
+	size_t perm[DFB_MAX_STRATEGIES];
+	dfb_shuffle_order(perm, su->nstrat, su->seed + k);
+	char *line = su->orders[k - 1];
+	int w = snprintf(line, sizeof(su->orders[0]), "invocation %u:", k);
+	for (size_t s = 0; s < su->nstrat && w > 0 && (size_t)w < sizeof(su->orders[0]); s++)
+		w += snprintf(line + w, sizeof(su->orders[0]) - (size_t)w, "%s%s", s ? "," : " ",
+			      order[perm[s]]);
+	printf("\n##### %s%s%s (a separate process) #####\n", who ? who : "", who ? ", " : "",
+	       line);
+	fflush(stdout);
+	char *buf, msg[300];
+	size_t len;
+	int st = dfb_invoke_run(argv, 3, &buf, &len);
+	if (st < 0 || st > 1) {
+		if (st < 0)
+			fprintf(stderr, "deferbench: %s%sinvocation %u could not start: %s\n",
+				who ? who : "", who ? ", " : "", k, strerror(errno));
+		else
+			fprintf(stderr, "deferbench: %s%sinvocation %u %s %d; no results are kept\n",
+				who ? who : "", who ? ", " : "", k,
+				st > 128 ? "was killed by signal" : "exited with status",
+				st > 128 ? st - 128 : st);
+		free(buf);
+		return -1;
+	}
+	size_t had = su->nfail;
+	if (dfb_invoke_receive(buf, len, k, order, su->nstrat, into, &su->fail, &su->nfail, msg,
+			       sizeof(msg))) {
+		fprintf(stderr, "deferbench: %s%s%s; no results are kept%s\n", who ? who : "",
+			who ? ": " : "", msg,
+			who ? " (the other build must be this version or later: it speaks the "
+			      "same results stream)"
+			    : "");
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	for (size_t f = had; f < su->nfail; f++) {
+		char m[sizeof(su->fail[f].msg) + 160];
+		snprintf(m, sizeof(m), "%s%sinvocation %u: %s", who ? who : "", who ? ", " : "", k,
+			 su->fail[f].msg);
+		snprintf(su->fail[f].msg, sizeof(su->fail[f].msg), "%.*s",
+			 (int)sizeof(su->fail[f].msg) - 1, m);
+	}
+	return st;
 }
 
 /* --invocations K: the suite's scenarios in K child processes, each this
  * command again with --child-fd and --invocation, its strategy order
  * shuffled (from the seed and its number); their rounds merged with the
- * invocation number.  Returns 0 when every invocation passed, 1 when a
- * scenario failed somewhere (its results dropped), -1 when an invocation
- * could not run or its results could not be read (nothing kept). */
+ * invocation number.  With --ab OTHER, invocation k of the other build
+ * runs next to invocation k of this one, in alternating order (other
+ * first when k is odd), its rounds merged into su->ab_res: drift over the
+ * run hits both builds alike.  Returns 0 when every invocation passed, 1
+ * when a scenario failed somewhere (its results dropped, on both sides),
+ * -1 when an invocation could not run or its results could not be read
+ * (nothing kept). */
 static int run_invocations(struct suite *su)
 {
 	char exe[4096];
@@ -738,79 +831,34 @@ static int run_invocations(struct suite *su)
 		return -1;
 	}
 	exe[n] = 0;
-	const char *order[DFB_MAX_STRATEGIES];
-	for (size_t s = 0; s < su->nstrat; s++)
-		order[s] = suite_label(su, s);
 	char **argv = calloc((size_t)su->argc + 10, sizeof(*argv));
 	if (!argv)
 		return -1;
 	int rc = 0;
-	for (unsigned k = 1; k <= su->invocations; k++) {
-		char fd_s[16], inv_s[16], seed_s[32];
-		snprintf(fd_s, sizeof(fd_s), "%d", 3);
-		snprintf(inv_s, sizeof(inv_s), "%u", k);
-		snprintf(seed_s, sizeof(seed_s), "%llu", (unsigned long long)su->seed);
-		size_t a = 0;
-		argv[a++] = exe;
-		argv[a++] = "suite";
-		for (int i = 1; i < su->argc; i++)
-			argv[a++] = su->argv[i];
-		argv[a++] = "--child-fd";
-		argv[a++] = fd_s;
-		argv[a++] = "--invocation";
-		argv[a++] = inv_s;
-		argv[a++] = "--seed";
-		argv[a++] = seed_s;
-		argv[a] = NULL;
-		size_t perm[DFB_MAX_STRATEGIES];
-		dfb_shuffle_order(perm, su->nstrat, su->seed + k);
-		int w = snprintf(su->orders[k - 1], sizeof(su->orders[0]), "invocation %u:", k);
-		for (size_t s = 0; s < su->nstrat && w > 0 && (size_t)w < sizeof(su->orders[0]); s++)
-			w += snprintf(su->orders[k - 1] + w, sizeof(su->orders[0]) - (size_t)w, "%s%s",
-				      s ? "," : " ", order[perm[s]]);
-		printf("\n##### %s (a separate process) #####\n", su->orders[k - 1]);
-		fflush(stdout);
-		char *buf, msg[300];
-		size_t len;
-		int st = dfb_invoke_run(argv, 3, &buf, &len);
-		if (st < 0 || st > 1) {
+	for (unsigned k = 1; k <= su->invocations && rc >= 0; k++) {
+		bool other_first = su->ab && (k & 1);
+		for (int side = 0; side < (su->ab ? 2 : 1) && rc >= 0; side++) {
+			bool other = su->ab && (side == 0) == other_first;
+			int st = other ? one_invocation(su, su->ab, "other build", k, &su->ab_res,
+							argv)
+				       : one_invocation(su, exe, su->ab ? "this build" : NULL, k,
+							&su->res, argv);
 			if (st < 0)
-				fprintf(stderr, "deferbench: invocation %u could not start: %s\n", k,
-					strerror(errno));
-			else
-				fprintf(stderr, "deferbench: invocation %u %s %d; no results are "
-						"kept\n",
-					k, st > 128 ? "was killed by signal" : "exited with status",
-					st > 128 ? st - 128 : st);
-			free(buf);
-			rc = -1;
-			break;
+				rc = -1;
+			else if (st == 1)
+				rc = 1;
 		}
-		size_t had = su->nfail;
-		if (dfb_invoke_receive(buf, len, k, order, su->nstrat, &su->res, &su->fail,
-				       &su->nfail, msg, sizeof(msg))) {
-			fprintf(stderr, "deferbench: %s; no results are kept\n", msg);
-			free(buf);
-			rc = -1;
-			break;
-		}
-		free(buf);
-		for (size_t f = had; f < su->nfail; f++) {
-			char m[sizeof(su->fail[f].msg) + 32];
-			snprintf(m, sizeof(m), "invocation %u: %s", k, su->fail[f].msg);
-			snprintf(su->fail[f].msg, sizeof(su->fail[f].msg), "%.*s",
-				 (int)sizeof(su->fail[f].msg) - 1, m);
-		}
-		if (st == 1)
-			rc = 1;
 	}
 	free(argv);
 	if (rc < 0) {
 		dfb_results_free(&su->res);
+		dfb_results_free(&su->ab_res);
 		return -1;
 	}
-	for (size_t f = 0; f < su->nfail; f++)
-		drop_scenario(su, su->fail[f].name);
+	for (size_t f = 0; f < su->nfail; f++) {
+		drop_scenario(&su->res, su->fail[f].name);
+		drop_scenario(&su->ab_res, su->fail[f].name);
+	}
 	return rc;
 }
 
@@ -819,7 +867,7 @@ static int run_invocations(struct suite *su)
 int dfb_cmd_suite(int argc, char **argv)
 {
 	enum { OPT_QUICK = 256, OPT_INVOCATIONS, OPT_SEED, OPT_WAIT_QUIET, OPT_CHILD_FD,
-	       OPT_INVOCATION, OPT_AA };
+	       OPT_INVOCATION, OPT_AA, OPT_AB };
 	static const struct option opts[] = {
 		{"rounds", required_argument, NULL, 'n'},
 		{"warmup", required_argument, NULL, 'w'},
@@ -836,6 +884,7 @@ int dfb_cmd_suite(int argc, char **argv)
 		{"child-fd", required_argument, NULL, OPT_CHILD_FD},
 		{"invocation", required_argument, NULL, OPT_INVOCATION},
 		{"aa", no_argument, NULL, OPT_AA},
+		{"ab", required_argument, NULL, OPT_AB},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -919,6 +968,9 @@ int dfb_cmd_suite(int argc, char **argv)
 		case OPT_AA:
 			su.aa = true;
 			break;
+		case OPT_AB:
+			su.ab = optarg;
+			break;
 		case 'v':
 			verbose = true;
 			break;
@@ -935,6 +987,11 @@ int dfb_cmd_suite(int argc, char **argv)
 		return dfb_usage_error("suite takes no operand ('%s'); scenarios go in -c LIST",
 				       argv[optind]);
 	}
+	if (su.ab && (su.aa || su.child_fd >= 0))
+		return dfb_usage_error("--ab does not go with calibrate");
+	if (su.ab && access(su.ab, X_OK))
+		return dfb_usage_error("--ab: '%s' is not an executable deferbench: %s", su.ab,
+				       strerror(errno));
 	if ((!outdir || !*outdir) && !su.aa) {
 		suite_usage(stderr);
 		return dfb_usage_error("suite needs -o OUTDIR");
@@ -1077,10 +1134,12 @@ int dfb_cmd_suite(int argc, char **argv)
 	if (su.invocations > 1)
 		printf(", %u invocations (separate processes, strategy order shuffled; seed %llu)",
 		       su.invocations, (unsigned long long)su.seed);
+	if (su.ab)
+		printf("; each invocation also run by the other build %s, alternating", su.ab);
 	printf("\n");
 
 	size_t passed = 0;
-	if (su.invocations > 1) {
+	if (su.invocations > 1 || su.ab) {
 		int irc = run_invocations(&su);
 		if (irc < 0) {
 			printf("\nBenchmark failed: an invocation did not complete; nothing written\n");
@@ -1135,6 +1194,26 @@ int dfb_cmd_suite(int argc, char **argv)
 		dfb_cmp_set_free(&saved);
 	}
 
+	if (su.ab && su.ab_res.nscen) {
+		struct dfb_cmp_set ab = {0};
+		char title[4400];
+		if (dfb_compare_saved(&ab, &su.ab_res, &su.res) > 0) {
+			for (size_t i = 0; i < ab.n; i++)
+				snprintf(ab.rows[i].kind, sizeof(ab.rows[i].kind), "build");
+			snprintf(title, sizeof(title),
+				 "Against the other build %s (its invocations interleaved with this "
+				 "build's, strategy by strategy)",
+				 su.ab);
+			dfb_cmp_print(stdout, &ab, "build", title, "other build", "this build");
+			for (size_t i = 0; i < ab.n; i++) {
+				struct dfb_cmp_row *p = dfb_cmp_add_row(&su.cmp);
+				if (!p)
+					break;
+				*p = ab.rows[i];
+			}
+		}
+		dfb_cmp_set_free(&ab);
+	}
 	if (su.aa) {
 		if (dfb_calibrate(&su.res, su.seed, &su.calib))
 			fprintf(stderr, "deferbench: out of memory for the calibration\n");
@@ -1154,6 +1233,7 @@ out:
 	dfb_results_free(&old);
 	dfb_cmp_set_free(&su.cmp);
 	dfb_calib_free(&su.calib);
+	dfb_results_free(&su.ab_res);
 	free(su.fail);
 	if (topo)
 		dfb_topo_close(topo);

@@ -113,6 +113,27 @@ run fail "$bin" suite -c deferred_heavy,transport_p1 -n 2 -w 0 -s spinlock -S fa
 check "a failed scenario exits 1" eq "$(rc_of fail)" 1
 check "... and none of its rounds are written" lacks "$tmp/fail/rounds.csv" '^deferred_heavy,'
 
+# ---- two builds, interleaved ---------------------------------------------------------
+cp "$bin" "$tmp/other-deferbench"
+run ab "$bin" suite "${quick[@]}" -o "$tmp/ab" --invocations 2 --ab "$tmp/other-deferbench"
+check "--ab exits 0" eq "$(rc_of ab)" 0
+check "each invocation runs both builds" \
+	eq "$(grep -c '^##### \(other\|this\) build, invocation' "$tmp/ab.out")" 4
+check "the builds alternate (other first in invocation 1, this first in 2)" \
+	eq "$(grep '^#####' "$tmp/ab.out" | cut -d, -f1 | tr -d '#' | tr '\n' '/')" \
+	" other build/ this build/ this build/ other build/"
+check "comparison.csv has the build rows" \
+	grep -q '^build,deferred_heavy,sched_us,spinlock,spinlock,' "$tmp/ab/comparison.csv"
+check "the builds' comparison uses both sides' invocations" \
+	grep -q '^build,deferred_heavy,sched_us,spinlock,spinlock,.*,2,2,[0-9.]*,[0-9.]*,[a-z (),]*$' "$tmp/ab/comparison.csv"
+check "meta.txt names the other build" contains "$tmp/ab/meta.txt" "ab: $tmp/other-deferbench"
+check "an --ab that is not executable is a usage error" \
+	eq "$("$bin" suite "${quick[@]}" -o "$tmp/x" --ab /nonexistent >/dev/null 2>&1; echo $?)" 2
+run abfalse "$bin" suite "${quick[@]}" -o "$tmp/abfalse" --ab /bin/true
+check "an --ab that sends no results fails the run" eq "$(rc_of abfalse)" 1
+check "... writes nothing" [ ! -e "$tmp/abfalse/rounds.csv" ]
+check "... and says why" contains "$tmp/abfalse.out" "other build"
+
 # ---- calibrate -------------------------------------------------------------------------
 run cal "$bin" calibrate deferred_heavy -s spinlock -n 4 -w 1 --invocations 4 -o "$tmp/cal"
 check "calibrate exits 0" eq "$(rc_of cal)" 0
