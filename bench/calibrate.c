@@ -71,6 +71,20 @@ static void half(const struct dfb_strat_result *st, unsigned lo, unsigned hi,
 	count_disturbed(out);
 }
 
+/* The rows of st from the odd (parity 1) or even (0) invocations,
+ * renumbered from 1. */
+static void alternate(const struct dfb_strat_result *st, unsigned parity,
+		      struct dfb_strat_result *out)
+{
+	out->n = 0;
+	for (size_t i = 0; i < st->n; i++)
+		if ((st->rows[i].invocation & 1) == parity) {
+			out->rows[out->n] = st->rows[i];
+			out->rows[out->n++].invocation = (st->rows[i].invocation + 1) / 2;
+		}
+	count_disturbed(out);
+}
+
 static const double grid[] = {0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 100};
 
 static int calibrate_pair(const struct dfb_scen_result *sc, const struct dfb_strat_result *a,
@@ -118,14 +132,19 @@ static int calibrate_pair(const struct dfb_scen_result *sc, const struct dfb_str
 	}
 
 	if (row->invocations >= 2) {
+		/* Copy 1 against itself between runs: made one after the other
+		 * (the first half of the invocations against the second), and
+		 * interleaved (odd against even invocations, as --ab runs two
+		 * builds). */
 		unsigned h = row->invocations / 2;
-		const struct dfb_strat_result *copy[2] = {a, b};
-		for (int c = 0; c < 2; c++) {
-			half(copy[c], 1, h, &ra);
-			half(copy[c], h + 1, row->invocations, &rb);
-			if (dfb_compare_strats(true, &ra, &rb, m, true, &row->across[c]))
-				goto out;
-		}
+		half(a, 1, h, &ra);
+		half(a, h + 1, row->invocations, &rb);
+		if (dfb_compare_strats(true, &ra, &rb, m, true, &row->across[0]))
+			goto out;
+		alternate(a, 1, &ra);
+		alternate(a, 0, &rb);
+		if (dfb_compare_strats(true, &ra, &rb, m, true, &row->across[1]))
+			goto out;
 		row->have_across = true;
 	}
 	rc = 0;
@@ -164,6 +183,33 @@ int dfb_calibrate(const struct dfb_results *res, uint64_t seed, struct dfb_calib
 			out->n++;
 		}
 	}
+	/* Between runs, the suite corrects over the scenarios (Holm); so
+	 * does its calibration: one family per kind, strategy and metric. */
+	for (int k = 0; k < 2; k++) {
+		struct dfb_cmp_set set = {0};
+		for (size_t i = 0; i < out->n; i++) {
+			const struct dfb_calib_row *c = &out->rows[i];
+			if (!c->have_across)
+				continue;
+			struct dfb_cmp_row *r = dfb_cmp_add_row(&set);
+			if (!r) {
+				dfb_cmp_set_free(&set);
+				return -1;
+			}
+			snprintf(r->kind, sizeof(r->kind), "saved");
+			snprintf(r->scenario, sizeof(r->scenario), "%s", c->scenario);
+			snprintf(r->baseline, sizeof(r->baseline), "%s", c->strategy);
+			snprintf(r->candidate, sizeof(r->candidate), "%s", c->strategy);
+			r->metric = dfb_cmp_deciding_metric(c->transport);
+			r->transport = c->transport;
+			r->c = c->across[k];
+		}
+		dfb_cmp_holm(&set);
+		for (size_t i = 0, j = 0; i < out->n; i++)
+			if (out->rows[i].have_across)
+				out->rows[i].across[k] = set.rows[j++].c;
+		dfb_cmp_set_free(&set);
+	}
 	return 0;
 }
 
@@ -185,13 +231,14 @@ void dfb_calib_print(FILE *f, const struct dfb_calib *c)
 		   "(A/A: copy 1 vs copy 2 by the rule of a comparison between strategies; FP: "
 		   "share of %d random relabellings\n of the round pairs that the rule calls "
 		   "improved or regressed; MDE: the smallest slowdown it calls regressed\n in %.0f%% "
-		   "of them; across: invocations 1..K/2 against the rest, by the rule against a "
-		   "saved run)\n",
+		   "of them; between runs, copy 1 by the rule against a saved run: in sequence, "
+		   "invocations\n 1..K/2 against the rest; interleaved, odd against even "
+		   "invocations, as --ab runs two builds)\n",
 		DFB_CALIB_RESAMPLES, DFB_CALIB_POWER * 100);
 	fprintf(f, "%-28s %-9s %6s %3s %9s %8s %7s  %-13s %6s %7s  %s\n", "Scenario", "Strategy",
 		"Rounds", "Inv", "A/A chg", "p-value", "MDE", "A/A verdict", "FP", "MDE(80%)",
-		"Across invocations (copy 1, copy 2)");
-	size_t aa_noise = 0, across_n = 0, across_called = 0;
+		"Between runs: in sequence; interleaved");
+	size_t aa_noise = 0, across_n = 0, seq_called = 0, alt_called = 0;
 	double fp_sum = 0;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct dfb_calib_row *r = &c->rows[i];
@@ -205,11 +252,12 @@ void dfb_calib_print(FILE *f, const struct dfb_calib *c)
 		else
 			snprintf(p, sizeof(p), "%.4f", r->aa.p_value);
 		if (r->have_across) {
-			snprintf(across, sizeof(across), "%+.1f%% %s, %+.1f%% %s",
+			snprintf(across, sizeof(across), "%+.1f%% %s; %+.1f%% %s",
 				 r->across[0].change_pct, dfb_verdict_name(r->across[0].verdict),
 				 r->across[1].change_pct, dfb_verdict_name(r->across[1].verdict));
-			across_n += 2;
-			across_called += called(r->across[0].verdict) + called(r->across[1].verdict);
+			across_n++;
+			seq_called += called(r->across[0].verdict);
+			alt_called += called(r->across[1].verdict);
 		}
 		fprintf(f, "%-28s %-9s %6zu %3u %+8.2f%% %8s %6.1f%%  %-13s %5.1f%% %7s  %s\n",
 			r->scenario, r->strategy, r->rounds, r->invocations, r->aa.change_pct, p,
@@ -225,10 +273,11 @@ void dfb_calib_print(FILE *f, const struct dfb_calib *c)
 		   "more); false-positive rate of the rule: %.1f%% on average\n",
 		aa_noise, c->n, (double)aa_noise / (double)c->n * 100.0, fp_sum / (double)c->n);
 	if (across_n)
-		fprintf(f, "Across invocations: %zu of %zu verdicts called improved or regressed\n",
-			across_called, across_n);
+		fprintf(f, "Between runs in sequence: %zu of %zu called improved or regressed; "
+			   "interleaved (--ab): %zu of %zu\n",
+			seq_called, across_n, alt_called, across_n);
 	else
-		fprintf(f, "Across invocations: not judged (run with --invocations 2 or more; a "
+		fprintf(f, "Between runs: not judged (run with --invocations 2 or more; a "
 			   "verdict needs %d a side, so 4)\n",
 			DFB_CMP_MIN_INVOCATIONS);
 }
@@ -243,8 +292,9 @@ void dfb_write_calibrate_csv(FILE *f, const void *arg)
 {
 	const struct dfb_calib *c = arg;
 	fputs("scenario,strategy,rounds,invocations,aa_change_pct,aa_p_value,aa_mde_pct,"
-	      "aa_verdict,fp_pct,resamples,mde_80_pct,across1_change_pct,across1_mde_pct,"
-	      "across1_verdict,across2_change_pct,across2_mde_pct,across2_verdict\n", f);
+	      "aa_verdict,fp_pct,resamples,mde_80_pct,sequence_change_pct,sequence_mde_pct,"
+	      "sequence_verdict,interleaved_change_pct,interleaved_mde_pct,"
+	      "interleaved_verdict\n", f);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct dfb_calib_row *r = &c->rows[i];
 		dfb_csv_field(f, r->scenario);

@@ -12,9 +12,11 @@
  *   the MDE: the smallest slowdown (in % of the primary metric, applied to
  *     copy 2 of each relabelling) that the rule calls "regressed" in at
  *     least 80% of them;
- *   across invocations (with 2 or more): copy 1 of the first half of the
- *     invocations against copy 1 of the second half, and the same for copy
- *     2, by the rule of a comparison against a saved run.
+ *   between runs (with 2 or more invocations), copy 1 by the rule of a
+ *     comparison against a saved run: in sequence, the first half of the
+ *     invocations against the second (what two runs made one after the
+ *     other face: the machine's drift between them), and interleaved, the
+ *     odd invocations against the even ones (what --ab faces).
  *
  * Control thread only. */
 #ifndef DFB_CALIBRATE_H
@@ -40,7 +42,7 @@ struct dfb_calib_row {
 	double fp_pct;               /* of the relabellings */
 	size_t resamples;
 	double mde_pct;              /* NaN when even 100% was not found */
-	struct dfb_cmp across[2];    /* per copy; valid when have_across */
+	struct dfb_cmp across[2];    /* in sequence, interleaved; valid when have_across */
 	bool have_across;
 };
 

@@ -284,6 +284,10 @@ static void write_rounds(FILE *f, const void *a)
 {
 	dfb_write_rounds_csv(f, &((const struct suite *)a)->res);
 }
+static void write_other_rounds(FILE *f, const void *a)
+{
+	dfb_write_rounds_csv(f, &((const struct suite *)a)->ab_res);
+}
 static void write_summary(FILE *f, const void *a)
 {
 	dfb_write_summary_csv(f, &((const struct suite *)a)->res);
@@ -445,6 +449,18 @@ static int write_results(const struct suite *su, const char *outdir)
 	if (su->aa && dfb_write_file_atomic(outdir, "calibrate.csv", dfb_write_calibrate_csv,
 					    &su->calib, msg, sizeof(msg)))
 		goto fail;
+	if (su->ab) {
+		/* The other build's rounds, so that `deferbench compare DIR/other
+		 * DIR` repeats the comparison from the files. */
+		snprintf(dir, sizeof(dir), "%s/other", outdir);
+		if (dfb_mkdir_p(dir)) {
+			snprintf(msg, sizeof(msg), "%s: %s", dir, strerror(errno));
+			goto fail;
+		}
+		if (dfb_write_file_atomic(dir, "rounds.csv", write_other_rounds, su, msg,
+					  sizeof(msg)))
+			goto fail;
+	}
 	snprintf(dir, sizeof(dir), "%s/scenarios", outdir);
 	if (dfb_mkdir_p(dir)) {
 		snprintf(msg, sizeof(msg), "%s: %s", dir, strerror(errno));
@@ -1163,6 +1179,7 @@ int dfb_cmd_suite(int argc, char **argv)
 		if (dfb_compare_within(&su.cmp, &su.res.scen[i]))
 			fprintf(stderr, "deferbench: %s: out of memory for the comparison\n",
 				su.res.scen[i].name);
+	dfb_cmp_holm(&su.cmp);
 
 	if (su.res.nscen)
 		print_summary(stdout, &su);
@@ -1174,6 +1191,7 @@ int dfb_cmd_suite(int argc, char **argv)
 	if (su.baseline) {
 		struct dfb_cmp_set saved = {0};
 		su.saved_pairs = dfb_compare_saved(&saved, &old, &su.res);
+		dfb_cmp_holm(&saved);
 		char title[4200];
 		snprintf(title, sizeof(title),
 			 "Against the saved baseline %s (its rounds vs this run's, strategy by "
@@ -1200,6 +1218,7 @@ int dfb_cmd_suite(int argc, char **argv)
 		if (dfb_compare_saved(&ab, &su.ab_res, &su.res) > 0) {
 			for (size_t i = 0; i < ab.n; i++)
 				snprintf(ab.rows[i].kind, sizeof(ab.rows[i].kind), "build");
+			dfb_cmp_holm(&ab);
 			snprintf(title, sizeof(title),
 				 "Against the other build %s (its invocations interleaved with this "
 				 "build's, strategy by strategy)",
@@ -1285,6 +1304,7 @@ int dfb_cmd_compare(int argc, char **argv)
 		goto out;
 	}
 	long pairs = dfb_compare_saved(&set, &a, &b);
+	dfb_cmp_holm(&set);
 	if (pairs < 0) {
 		dfb_usage_error("out of memory");
 		goto out;

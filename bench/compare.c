@@ -179,7 +179,9 @@ static void shift_ci(const double *b, size_t nb, const double *c, size_t nc, dou
 void dfb_cmp_judge(struct dfb_cmp *out, bool higher_better, bool saved)
 {
 	out->verdict = DFB_VERDICT_NOISE;
-	if (!isnan(out->change_pct) && out->p_value < DFB_CMP_ALPHA) {
+	if (!(out->p_threshold > 0))
+		out->p_threshold = DFB_CMP_ALPHA;
+	if (!isnan(out->change_pct) && out->p_value < out->p_threshold) {
 		double better = higher_better ? out->change_pct : -out->change_pct;
 		if (better > out->mde_pct)
 			out->verdict = DFB_VERDICT_IMPROVED;
@@ -331,6 +333,10 @@ int dfb_compare_strats(bool saved, const struct dfb_strat_result *base,
 		size_t ka = dfb_invocation_medians(xb, ib, base->n, xb);
 		size_t kb = dfb_invocation_medians(xc, ic, cand->n, xc);
 		out->spread_pct = dfb_between_margin_pct(xb, ka, xc, kb, out->base_median);
+		if (ka >= 2 && kb >= 2) {
+			out->p_value = dfb_t_test(xb, ka, xc, kb);
+			out->t_test = true;
+		}
 		if (out->spread_pct > out->noise_pct)
 			out->noise_pct = out->spread_pct;
 		if (out->noise_pct > out->mde_pct)
@@ -408,6 +414,60 @@ long dfb_compare_saved(struct dfb_cmp_set *set, const struct dfb_results *old_ru
 	return pairs;
 }
 
+static int cmp_row_p(const void *a, const void *b)
+{
+	double x = (*(struct dfb_cmp_row *const *)a)->c.p_value;
+	double y = (*(struct dfb_cmp_row *const *)b)->c.p_value;
+	if (isnan(x) || isnan(y))
+		return isnan(x) - isnan(y);
+	return (x > y) - (x < y);
+}
+
+static bool same_family(const struct dfb_cmp_row *a, const struct dfb_cmp_row *b)
+{
+	return a->metric == b->metric && !strcmp(a->kind, b->kind) &&
+	       !strcmp(a->baseline, b->baseline) && !strcmp(a->candidate, b->candidate);
+}
+
+void dfb_cmp_holm(struct dfb_cmp_set *set)
+{
+	struct dfb_cmp_row **fam = malloc((set->n ? set->n : 1) * sizeof(*fam));
+	bool *done = calloc(set->n ? set->n : 1, sizeof(*done));
+	if (!fam || !done) {
+		/* Out of memory: keep the uncorrected verdicts rather than none. */
+		free(fam);
+		free(done);
+		return;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		if (done[i])
+			continue;
+		size_t m = 0;
+		for (size_t j = i; j < set->n; j++)
+			if (!done[j] && same_family(&set->rows[i], &set->rows[j])) {
+				fam[m++] = &set->rows[j];
+				done[j] = true;
+			}
+		qsort(fam, m, sizeof(*fam), cmp_row_p);
+		size_t tested = 0;
+		for (size_t k = 0; k < m; k++)
+			tested += !isnan(fam[k]->c.p_value);
+		bool failed = false;
+		for (size_t k = 0; k < m; k++) {
+			struct dfb_cmp *c = &fam[k]->c;
+			double thr = tested > k ? DFB_CMP_ALPHA / (double)(tested - k) : DFB_CMP_ALPHA;
+			failed |= !(c->p_value < thr);
+			/* From the first failure on nothing passes: a threshold
+			 * no larger than the p-value itself. */
+			c->p_threshold = failed ? fmin(thr, c->p_value) : thr;
+			dfb_cmp_judge(c, dfb_metric_col(fam[k]->metric)->higher_better,
+				      !strcmp(fam[k]->kind, "saved") || !strcmp(fam[k]->kind, "build"));
+		}
+	}
+	free(fam);
+	free(done);
+}
+
 void dfb_cmp_set_free(struct dfb_cmp_set *set)
 {
 	free(set->rows);
@@ -478,12 +538,15 @@ void dfb_cmp_print(FILE *f, const struct dfb_cmp_set *set, const char *kind, con
 		if (!any) {
 			fprintf(f, "\n%s\n", title);
 			fprintf(f, "(medians; change %% of the baseline with its 95%% interval; p: "
-				   "two-sided Mann-Whitney U;\n MDE: the smallest change this "
+				   "two-sided Mann-Whitney U on the rounds,\n or, between runs "
+				   "with 2+ invocations a side, marked t: the t test on the "
+				   "invocations' medians;\n MDE: the smallest change this "
 				   "comparison can tell from noise (A/A noise, spread between "
 				   "invocations,\n the U test's 80%% power); improved/regressed: "
-				   "|change| > MDE and p < %.2f; lower times and higher\n throughput "
-				   "are better; disturbed: over %.0f%% of a side's rounds ran while "
-				   "other processes took the machine)\n",
+				   "|change| > MDE and p < %.2f Holm-corrected over the\n "
+				   "scenarios; lower times and higher throughput are better; "
+				   "disturbed: over %.0f%% of a side's rounds ran\n while other "
+				   "processes took the machine)\n",
 				DFB_CMP_ALPHA, DFB_DISTURBED_MAX_PCT);
 			any = true;
 		}
@@ -497,7 +560,7 @@ void dfb_cmp_print(FILE *f, const struct dfb_cmp_set *set, const char *kind, con
 			fprintf(f, "\n%s (baseline) vs %s (candidate)\n", first->baseline,
 				first->candidate);
 		}
-		fprintf(f, "%-30s %-13s %12s %12s %9s %19s %8s %7s  %s\n", "Scenario", "Metric",
+		fprintf(f, "%-30s %-13s %12s %12s %9s %19s %9s %7s  %s\n", "Scenario", "Metric",
 			"Baseline", "Candidate", "Change", "95% CI", "p-value", "MDE", "Verdict");
 		for (size_t j = i; j < set->n; j++) {
 			const struct dfb_cmp_row *r = &set->rows[j];
@@ -518,11 +581,11 @@ void dfb_cmp_print(FILE *f, const struct dfb_cmp_set *set, const char *kind, con
 			if (isnan(r->c.p_value))
 				snprintf(p, sizeof(p), "-");
 			else if (r->c.p_value < 1e-4)
-				snprintf(p, sizeof(p), "<0.0001");
+				snprintf(p, sizeof(p), "<0.0001%s", r->c.t_test ? "t" : "");
 			else
-				snprintf(p, sizeof(p), "%.4f", r->c.p_value);
+				snprintf(p, sizeof(p), "%.4f%s", r->c.p_value, r->c.t_test ? "t" : "");
 			snprintf(nz, sizeof(nz), "%.1f%%", r->c.mde_pct);
-			fprintf(f, "%-30s %-13s %12s %12s %9s %19s %8s %7s  %s\n", r->scenario,
+			fprintf(f, "%-30s %-13s %12s %12s %9s %19s %9s %7s  %s\n", r->scenario,
 				dfb_metric_col(r->metric)->title, b, c, ch, ci, p, nz,
 				dfb_verdict_name(r->c.verdict));
 		}
@@ -532,6 +595,13 @@ void dfb_cmp_print(FILE *f, const struct dfb_cmp_set *set, const char *kind, con
 		dfb_cmp_count_text(&cnt, text, sizeof(text));
 		fprintf(f, "Overall, %s: %s (by Sched; transport scenarios by throughput)\n", pair,
 			text);
+		if (!strcmp(kind, "saved") &&
+		    cnt.v[DFB_VERDICT_IMPROVED] + cnt.v[DFB_VERDICT_REGRESSED])
+			fprintf(f, "Note: two runs made at different times can differ by the "
+				   "machine's drift between them, which\nno spread within either "
+				   "run shows (docs/PERFORMANCE.md: A/A runs minutes apart); to "
+				   "compare two\nbuilds, run them interleaved in one run: "
+				   "--ab OTHER_DEFERBENCH.\n");
 	}
 }
 
@@ -552,7 +622,7 @@ void dfb_write_comparison_csv(FILE *f, const struct dfb_cmp_set *set)
 	fputs("kind,scenario,metric,baseline,candidate,baseline_median,candidate_median,delta,"
 	      "change_pct,p_value,noise_pct,ci_lo_pct,ci_hi_pct,mde_pct,spread_pct,"
 	      "baseline_invocations,candidate_invocations,baseline_disturbed_pct,"
-	      "candidate_disturbed_pct,verdict\n",
+	      "candidate_disturbed_pct,p_test,p_threshold,verdict\n",
 	      f);
 	for (size_t i = 0; i < set->n; i++) {
 		const struct dfb_cmp_row *r = &set->rows[i];
@@ -574,8 +644,9 @@ void dfb_write_comparison_csv(FILE *f, const struct dfb_cmp_set *set)
 			fputc(',', f);
 			csv_num(f, more[k]);
 		}
-		fprintf(f, ",%u,%u,%.1f,%.1f,%s\n", r->c.base_inv, r->c.cand_inv,
-			r->c.base_disturbed_pct, r->c.cand_disturbed_pct,
-			dfb_verdict_name(r->c.verdict));
+		fprintf(f, ",%u,%u,%.1f,%.1f,%s,", r->c.base_inv, r->c.cand_inv,
+			r->c.base_disturbed_pct, r->c.cand_disturbed_pct, r->c.t_test ? "t" : "U");
+		csv_num(f, r->c.p_threshold);
+		fprintf(f, ",%s\n", dfb_verdict_name(r->c.verdict));
 	}
 }

@@ -18,9 +18,15 @@
  *   MDE, the minimum detectable effect = the larger of the noise floor and
  *     the shift the U test detects with 80% power at alpha 0.05 given the
  *     rounds' spread (robust: 1.4826 MAD) and counts;
+ *   p: the U test on the rounds; against a saved run (or --ab's other
+ *     build) with two or more invocations a side, the two-sample t test on
+ *     the invocations' medians instead (the process is the unit: rounds
+ *     of one process are not independent samples of the machine);
  *   verdict: "improved" when the change is beyond the MDE in the better
- *     direction AND p < DFB_CMP_ALPHA (0.05); "regressed" the same in the
- *     worse direction; otherwise "within noise".  Lower times are better;
+ *     direction AND p is under its threshold, DFB_CMP_ALPHA (0.05)
+ *     Holm-corrected over the scenarios of the comparison (dfb_cmp_holm);
+ *     "regressed" the same in the worse direction; otherwise "within
+ *     noise".  Lower times are better;
  *     higher throughput is better.  A baseline median of 0 gives no change
  *     % and "within noise".  Then, in this order:
  *   "disturbed" when either side has more than DFB_DISTURBED_MAX_PCT of its
@@ -76,6 +82,8 @@ struct dfb_cmp {
 	double spread_pct;           /* between invocations; NaN when not used */
 	unsigned base_inv, cand_inv; /* invocations of each side */
 	double base_disturbed_pct, cand_disturbed_pct;
+	bool t_test;                 /* p from the t test on invocation medians */
+	double p_threshold;          /* what p must be under: alpha, Holm-adjusted */
 	enum dfb_verdict verdict;
 };
 
@@ -89,6 +97,14 @@ size_t dfb_invocation_medians(const double *x, const unsigned *inv, size_t n, do
  * 1/kb), in % of |ref|: how far apart two runs' medians can be by chance
  * when the process is the unit.  NaN when a side has fewer than two. */
 double dfb_between_margin_pct(const double *a, size_t ka, const double *b, size_t kb, double ref);
+/* Holm's step-down correction over each family of rows of set: the rows
+ * of one kind, baseline, candidate and metric (one row per scenario).  The
+ * k-th smallest p-value of m is judged against alpha / (m - k + 1), and
+ * once one fails so do all larger ones; each row's verdict is judged
+ * again with its threshold.  A suite asks many questions at once; without
+ * this, an A/A suite of 29 scenarios would be expected to "find" about
+ * one and a half changes. */
+void dfb_cmp_holm(struct dfb_cmp_set *set);
 /* Applies the rule (see above) to out's figures: the verdict from change,
  * p and MDE, then disturbed and indicative only.  `saved`: a comparison
  * against a saved run. */

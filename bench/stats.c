@@ -151,3 +151,79 @@ int dfb_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
 		*p = pv;
 	return 0;
 }
+
+/* The continued fraction of the regularized incomplete beta function
+ * (modified Lentz), for x < (a + 1) / (a + b + 2). */
+static double beta_cf(double a, double b, double x)
+{
+	const double tiny = 1e-300;
+	double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
+	if (fabs(d) < tiny)
+		d = tiny;
+	d = 1.0 / d;
+	double h = d;
+	for (int m = 1; m <= 300; m++) {
+		double m2 = 2.0 * m;
+		double num = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
+		d = 1.0 + num * d;
+		c = 1.0 + num / c;
+		d = 1.0 / (fabs(d) < tiny ? tiny : d);
+		c = fabs(c) < tiny ? tiny : c;
+		h *= d * c;
+		num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
+		d = 1.0 + num * d;
+		c = 1.0 + num / c;
+		d = 1.0 / (fabs(d) < tiny ? tiny : d);
+		c = fabs(c) < tiny ? tiny : c;
+		double del = d * c;
+		h *= del;
+		if (fabs(del - 1.0) < 1e-14)
+			break;
+	}
+	return h;
+}
+
+/* I_x(a, b). */
+static double inc_beta(double a, double b, double x)
+{
+	if (x <= 0.0)
+		return 0.0;
+	if (x >= 1.0)
+		return 1.0;
+	double lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
+	if (x < (a + 1.0) / (a + b + 2.0))
+		return exp(lbt) * beta_cf(a, b, x) / a;
+	return 1.0 - exp(lbt) * beta_cf(b, a, 1.0 - x) / b;
+}
+
+double dfb_t_p_two_sided(double t, double df)
+{
+	if (isnan(t) || !(df > 0))
+		return NAN;
+	if (isinf(t))
+		return 0.0;
+	return inc_beta(df / 2.0, 0.5, df / (df + t * t));
+}
+
+double dfb_t_test(const double *a, size_t na, const double *b, size_t nb)
+{
+	if (na < 2 || nb < 2)
+		return NAN;
+	double ma = 0, mb = 0, va = 0, vb = 0;
+	for (size_t i = 0; i < na; i++)
+		ma += a[i];
+	for (size_t i = 0; i < nb; i++)
+		mb += b[i];
+	ma /= (double)na;
+	mb /= (double)nb;
+	for (size_t i = 0; i < na; i++)
+		va += (a[i] - ma) * (a[i] - ma);
+	for (size_t i = 0; i < nb; i++)
+		vb += (b[i] - mb) * (b[i] - mb);
+	double df = (double)(na + nb - 2);
+	double s2 = (va + vb) / df;
+	double se = sqrt(s2 * (1.0 / (double)na + 1.0 / (double)nb));
+	if (!(se > 0))
+		return ma == mb ? 1.0 : 0.0;
+	return dfb_t_p_two_sided((mb - ma) / se, df);
+}

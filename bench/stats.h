@@ -42,4 +42,11 @@ double dfb_quantile_sorted(const double *sorted, size_t n, double q);
 int dfb_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
 		     double *U, double *p);
 
+/* Two-sided p-value of Student's t statistic t with df degrees of
+ * freedom (the regularized incomplete beta function); NaN for df <= 0. */
+double dfb_t_p_two_sided(double t, double df);
+/* Two-sided p-value of the pooled-variance two-sample t test of a[0..na)
+ * against b[0..nb); NaN when a side has fewer than two values. */
+double dfb_t_test(const double *a, size_t na, const double *b, size_t nb);
+
 #endif

@@ -108,7 +108,7 @@ check "rounds.csv has rounds" eq "$(($(wc -l <"$out/rounds.csv") > 1))" 1
 check "summary.csv header" eq "$(head -n 1 "$out/summary.csv")" \
 	scenario,strategy,metric,n,mean,median,stddev,cv,min,max,trimmed_mean,trimmed
 check "comparison.csv header" eq "$(head -n 1 "$out/comparison.csv")" \
-	kind,scenario,metric,baseline,candidate,baseline_median,candidate_median,delta,change_pct,p_value,noise_pct,ci_lo_pct,ci_hi_pct,mde_pct,spread_pct,baseline_invocations,candidate_invocations,baseline_disturbed_pct,candidate_disturbed_pct,verdict
+	kind,scenario,metric,baseline,candidate,baseline_median,candidate_median,delta,change_pct,p_value,noise_pct,ci_lo_pct,ci_hi_pct,mde_pct,spread_pct,baseline_invocations,candidate_invocations,baseline_disturbed_pct,candidate_disturbed_pct,p_test,p_threshold,verdict
 check "latency.csv header" eq "$(head -n 1 "$out/latency.csv")" \
 	scenario,strategy,count,p50_ns,p90_ns,p99_ns,p999_ns,max_ns
 check "overhead.csv header" eq "$(head -n 1 "$out/overhead.csv")" \

@@ -235,6 +235,21 @@ START_TEST(mw_scipy)
 }
 END_TEST
 
+/* Student's t against scipy.stats (1.10): t.sf(x, df) * 2 and
+ * ttest_ind(equal_var=True). */
+START_TEST(t_test_scipy)
+{
+	ck_assert(fabs(dfb_t_p_two_sided(2.5, 4) - 0.06676654481198813) < 1e-12);
+	ck_assert(fabs(dfb_t_p_two_sided(-2.5, 4) - 0.06676654481198813) < 1e-12);
+	ck_assert(fabs(dfb_t_p_two_sided(0.3, 30) - 0.7662461052843528) < 1e-12);
+	ck_assert(fabs(dfb_t_p_two_sided(12, 2) - 0.00687293367715846) < 1e-12);
+	ck_assert(dfb_t_p_two_sided(0, 5) == 1.0);
+	const double a[] = {1, 2, 3}, b[] = {4, 5, 7.5};
+	ck_assert(fabs(dfb_t_test(a, 3, b, 3) - 0.04236430728367278) < 1e-12);
+	ck_assert(isnan(dfb_t_test(a, 1, b, 3)));
+}
+END_TEST
+
 START_TEST(mw_errors)
 {
 	const double a[] = { 1, 2 };
@@ -272,6 +287,7 @@ static Suite *stats_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, mw_scipy, 0, (int)NELEM(mw_cases));
 	tcase_add_test(tc, mw_errors);
+	tcase_add_test(tc, t_test_scipy);
 	suite_add_tcase(s, tc);
 	return s;
 }

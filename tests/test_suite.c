@@ -336,7 +336,7 @@ START_TEST(compare_within_and_overall)
 			       "candidate_median,delta,change_pct,p_value,noise_pct,ci_lo_pct,"
 			       "ci_hi_pct,mde_pct,spread_pct,baseline_invocations,"
 			       "candidate_invocations,baseline_disturbed_pct,"
-			       "candidate_disturbed_pct,verdict");
+			       "candidate_disturbed_pct,p_test,p_threshold,verdict");
 	ck_assert_uint_eq(count_lines(text), 1 + set.n);
 	ck_assert(strstr(text, "\nstrategy,faster,sched_us,spinlock,mailbox,") != NULL);
 	ck_assert(strstr(text, ",within noise\n") != NULL);
@@ -381,6 +381,7 @@ START_TEST(compare_saved_pairs)
 			both[k]->scen[0].strat[0].rows[i].invocation = 1 + (unsigned)(i >= 10);
 	ck_assert_int_eq(dfb_compare_saved(&set, &old_run, &new_run), 2);
 	ck_assert_int_eq(set.rows[2].c.verdict, DFB_VERDICT_REGRESSED);
+	ck_assert(set.rows[2].c.t_test); /* p from the invocations' medians */
 	ck_assert_uint_eq(set.rows[2].c.base_inv, 2);
 	ck_assert(set.rows[2].c.spread_pct < 5.0);
 	dfb_cmp_set_free(&set);
@@ -437,6 +438,39 @@ START_TEST(mde_and_interval)
 	/* The U test's detectable shift shrinks as 1/sqrt(n). */
 	double d20 = dfb_u_detectable_pct(b, 20, c, 20), d80 = dfb_u_detectable_pct(b, 80, c, 80);
 	ck_assert_msg(d80 < d20 * 0.7 && d80 > d20 * 0.3, "%.3f %.3f", d20, d80);
+}
+END_TEST
+
+/* Holm: four scenarios with p 0.01, 0.04, 0.02, 0.03 and changes far past
+ * the MDE are all "improved" alone; corrected, only the first clears
+ * 0.05 / 4, and 0.02 fails 0.05 / 3, which stops the rest.  Another
+ * family (metric) is corrected on its own. */
+START_TEST(holm_over_scenarios)
+{
+	struct dfb_cmp_set set = {0};
+	const double p[] = {0.01, 0.04, 0.02, 0.03};
+	for (int fam = 0; fam < 2; fam++)
+		for (size_t i = 0; i < 4; i++) {
+			struct dfb_cmp_row *r = dfb_cmp_add_row(&set);
+			snprintf(r->kind, sizeof(r->kind), "strategy");
+			snprintf(r->scenario, sizeof(r->scenario), "s%zu", i);
+			snprintf(r->baseline, sizeof(r->baseline), "spinlock");
+			snprintf(r->candidate, sizeof(r->candidate), "mailbox");
+			r->metric = fam ? DFB_METRIC_HOST : DFB_METRIC_SCHED;
+			r->c.change_pct = -50;
+			r->c.mde_pct = 1;
+			r->c.p_value = fam ? 0.001 : p[i];
+			dfb_cmp_judge(&r->c, false, false);
+			ck_assert_int_eq(r->c.verdict, DFB_VERDICT_IMPROVED);
+		}
+	dfb_cmp_holm(&set);
+	ck_assert_int_eq(set.rows[0].c.verdict, DFB_VERDICT_IMPROVED);
+	ck_assert(fabs(set.rows[0].c.p_threshold - 0.0125) < 1e-12);
+	for (size_t i = 1; i < 4; i++)
+		ck_assert_int_eq(set.rows[i].c.verdict, DFB_VERDICT_NOISE);
+	for (size_t i = 4; i < 8; i++)
+		ck_assert_int_eq(set.rows[i].c.verdict, DFB_VERDICT_IMPROVED);
+	dfb_cmp_set_free(&set);
 }
 END_TEST
 
@@ -925,6 +959,7 @@ static Suite *suite_suite(void)
 	tcase_add_test(tc, compare_within_and_overall);
 	tcase_add_test(tc, compare_saved_pairs);
 	tcase_add_test(tc, mde_and_interval);
+	tcase_add_test(tc, holm_over_scenarios);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("writers");

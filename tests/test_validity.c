@@ -278,6 +278,7 @@ START_TEST(calibration_aa_and_ab)
 	ck_assert(c.rows[0].have_across);
 	ck_assert_uint_eq(c.rows[0].across[0].base_inv, 2);
 	ck_assert_uint_eq(c.rows[0].across[0].cand_inv, 2);
+	ck_assert_uint_eq(c.rows[0].across[1].base_inv, 2); /* odd: 1, 3 */
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);

@@ -125,8 +125,14 @@ check "the builds alternate (other first in invocation 1, this first in 2)" \
 check "comparison.csv has the build rows" \
 	grep -q '^build,deferred_heavy,sched_us,spinlock,spinlock,' "$tmp/ab/comparison.csv"
 check "the builds' comparison uses both sides' invocations" \
-	grep -q '^build,deferred_heavy,sched_us,spinlock,spinlock,.*,2,2,[0-9.]*,[0-9.]*,[a-z (),]*$' "$tmp/ab/comparison.csv"
+	grep -q '^build,deferred_heavy,sched_us,spinlock,spinlock,.*,2,2,[0-9.]*,[0-9.]*,t,[0-9.e-]*,[a-z (),]*$' "$tmp/ab/comparison.csv"
 check "meta.txt names the other build" contains "$tmp/ab/meta.txt" "ab: $tmp/other-deferbench"
+check "the other build's rounds are kept (other/rounds.csv)" \
+	eq "$(col "$tmp/ab/other/rounds.csv" invocation | sort -u | tr '\n' ' ')" "1 2 "
+run abcmp "$bin" compare "$tmp/ab/other" "$tmp/ab"
+check "compare DIR/other DIR repeats the builds' comparison" \
+	eq "$(grep -E '^deferred_heavy +Sched' "$tmp/abcmp.out" | head -n 1 | awk '{print $NF}')" \
+	"$(grep '^build,deferred_heavy,sched_us,spinlock,' "$tmp/ab/comparison.csv" | awk -F, '{print $NF}' | awk '{print $NF}')"
 check "an --ab that is not executable is a usage error" \
 	eq "$("$bin" suite "${quick[@]}" -o "$tmp/x" --ab /nonexistent >/dev/null 2>&1; echo $?)" 2
 run abfalse "$bin" suite "${quick[@]}" -o "$tmp/abfalse" --ab /bin/true
@@ -138,7 +144,7 @@ check "... and says why" contains "$tmp/abfalse.out" "other build"
 run cal "$bin" calibrate deferred_heavy -s spinlock -n 4 -w 1 --invocations 4 -o "$tmp/cal"
 check "calibrate exits 0" eq "$(rc_of cal)" 0
 check "calibrate prints the within-run summary" contains "$tmp/cal.out" "Within-run A/A: "
-check "calibrate judges across invocations" contains "$tmp/cal.out" "Across invocations: "
+check "calibrate judges between runs, in sequence and interleaved" contains "$tmp/cal.out" "Between runs in sequence: "
 check "calibrate.csv has its header and a row" \
 	eq "$(head -n 1 "$tmp/cal/calibrate.csv" | cut -d, -f1-5)" "scenario,strategy,rounds,invocations,aa_change_pct"
 check "... one row per strategy" eq "$(($(wc -l <"$tmp/cal/calibrate.csv") - 1))" 1
