@@ -46,11 +46,15 @@ static void keys_markdown(void)
 		char type[256], v[300];
 		key_type(k, type, sizeof(type));
 		dfb_config_format(&def, k, v, sizeof(v));
+		char own[96] = "";
+		if (k->owner)
+			snprintf(own, sizeof(own), "strategy `%s` only: ", k->owner);
 		if (k->type == DFB_KEY_SHAPE)
-			printf("| `%s` | %s | none: required | %s |\n", k->name, type, k->help);
+			printf("| `%s` | %s | none: required | %s%s |\n", k->name, type, own,
+			       k->help);
 		else
-			printf("| `%s` | %s | %s%s%s | %s |\n", k->name, type, *v ? "`" : "",
-			       *v ? v : "\"\"", *v ? "`" : "", k->help);
+			printf("| `%s` | %s | %s%s%s | %s%s |\n", k->name, type, *v ? "`" : "",
+			       *v ? v : "\"\"", *v ? "`" : "", own, k->help);
 	}
 	printf("\n| harness key | type / range | default | meaning |\n|---|---|---|---|\n");
 	for (size_t i = 0; i < dfb_scenario_nharness_keys; i++) {
@@ -90,15 +94,26 @@ int dfb_cmd_list(int argc, char **argv)
 	printf("\nShapes (the `shape` key; `deferbench run SHAPE` runs its defaults):\n");
 	for (size_t i = 0; i < dfb_nshapes; i++)
 		printf("  %-24s %s\n", dfb_shapes[i]->name, dfb_shapes[i]->summary);
-	printf("\nStrategies:\n");
-	for (size_t i = 0; i < dfb_nstrategies; i++)
-		printf("  %-24s %s\n", dfb_strategy_name(dfb_strategies[i]),
+	printf("\nStrategies (their own keys in brackets):\n");
+	for (size_t i = 0; i < dfb_nstrategies; i++) {
+		printf("  %-24s %s", dfb_strategy_name(dfb_strategies[i]),
 		       dfb_strategy_summary(dfb_strategies[i]));
+		const char *sep = " [";
+		for (size_t k = 0; k < dfb_config_nkeys; k++)
+			if (dfb_config_keys[k].owner &&
+			    !strcmp(dfb_config_keys[k].owner, dfb_strategy_name(dfb_strategies[i]))) {
+				printf("%s%s", sep, dfb_config_keys[k].name);
+				sep = ", ";
+			}
+		printf("%s\n", *sep == ',' ? "]" : "");
+	}
 	printf("\nKeys (scenario files and --set key=value; default in brackets):\n");
 	for (size_t i = 0; i < dfb_config_nkeys; i++) {
 		char v[64];
 		dfb_config_format(&def, &dfb_config_keys[i], v, sizeof(v));
-		printf("  %-24s %s [%s]\n", dfb_config_keys[i].name, dfb_config_keys[i].help, v);
+		const struct dfb_key *k = &dfb_config_keys[i];
+		printf("  %-24s %s%s%s [%s]\n", k->name, k->owner ? k->owner : "",
+		       k->owner ? " only: " : "", k->help, v);
 	}
 	printf("\nHarness keys (scenario files only; default in brackets):\n");
 	for (size_t i = 0; i < dfb_scenario_nharness_keys; i++)

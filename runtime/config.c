@@ -7,6 +7,7 @@
 
 #include "deferbench.h"
 #include "dfb_arch.h"
+#include "strategy.h"
 
 static const char *const engine_names[] = {"thread", "virtual", "auto", NULL};
 static const char *const spin_names[] = {"none", "pause", "yield", NULL};
@@ -15,18 +16,18 @@ static const char *const fault_names[] = {"none", "slab_error", "invalid_conditi
 static const char *const platform_names[] = {"a2a3", "a5", NULL};
 
 #define U64(key, lo, hi, text) \
-	{#key, DFB_KEY_U64, offsetof(struct dfb_config, key), lo, hi, NULL, text}
+	{#key, DFB_KEY_U64, offsetof(struct dfb_config, key), lo, hi, NULL, text, NULL}
 #define DBL(key, lo, hi, text) \
-	{#key, DFB_KEY_DOUBLE, offsetof(struct dfb_config, key), lo, hi, NULL, text}
+	{#key, DFB_KEY_DOUBLE, offsetof(struct dfb_config, key), lo, hi, NULL, text, NULL}
 #define STR(key, text) \
 	{#key, DFB_KEY_STRING, offsetof(struct dfb_config, key), 0, \
-	 sizeof(((struct dfb_config *)0)->key) - 1, NULL, text}
+	 sizeof(((struct dfb_config *)0)->key) - 1, NULL, text, NULL}
 #define ENUM(key, names, text) \
-	{#key, DFB_KEY_ENUM, offsetof(struct dfb_config, key), 0, 0, names, text}
+	{#key, DFB_KEY_ENUM, offsetof(struct dfb_config, key), 0, 0, names, text, NULL}
 
-const struct dfb_key dfb_config_keys[] = {
+static const struct dfb_key runtime_keys[] = {
 	{"shape", DFB_KEY_SHAPE, offsetof(struct dfb_config, shape), 0, 0, NULL,
-	 "workload graph generator (see `deferbench list`)"},
+	 "workload graph generator (see `deferbench list`)", NULL},
 	U64(tasks, 1, 4e9, "tasks the orchestrator submits per round (shape transport: messages per round, all producers together)"),
 	U64(blocks, 1, 65535, "logical blocks per task (SPMD width)"),
 	DBL(kernel_us, 0, 1e7, "simulated kernel duration per subtask, microseconds"),
@@ -40,9 +41,6 @@ const struct dfb_key dfb_config_keys[] = {
 	U64(aiv_cores, 0, 8192, "simulated vector (AIV) cores, two per cluster"),
 	U64(window, 2, 1 << 24, "task ring slots per ring (power of two; upstream 16384)"),
 	U64(mailbox_capacity, 2, 1 << 24, "MPSC mailbox cells (power of two; upstream 4096)"),
-	U64(mailbox_refresh_head, 0, 1, "deviation: re-read a stale head instead of a spurious full (upstream: 0)"),
-	U64(mailbox_full_drain, 0, 1, "deviation: a producer facing a full mailbox drains it if it gets the lock (upstream: 0, can hang)"),
-	U64(mailbox_cached_tail, 0, 1, "deviation: producers check fullness against a cached tail first (upstream: 0)"),
 	U64(max_async_waits, 1, 1 << 16, "async wait list entries (upstream MAX_ASYNC_WAITS 64)"),
 	U64(max_conditions_per_task, 1, 1 << 16, "conditions per slab and per wait entry (upstream 64)"),
 	ENUM(spin_hint, spin_names, "retry-loop hint: none, pause, or yield (pause then sched_yield)"),
@@ -60,8 +58,6 @@ const struct dfb_key dfb_config_keys[] = {
 	U64(latency_sample, 0, 1e9, "time the registration path of one FIN in N, chosen at random (two clock reads per sampled FIN, the same on every strategy); 0: none"),
 	ENUM(platform, platform_names, "upstream platform preset: a2a3 (24 clusters, 3 schedulers, window 16384, 4 rings) or a5 (36 clusters, 6 schedulers); sets the defaults of those keys, which still override it"),
 	U64(orch_to_sched, 0, 1, "the orchestrator thread joins the schedulers once its graph is submitted, the clusters reassigned over all threads (upstream: 0)"),
-	U64(spinlock_register_first, 0, 1, "deviation: the spinlock FIN registers before its on_subtask_complete, as the mailbox pushes (upstream: 0)"),
-	U64(spinlock_release_in_place, 0, 1, "deviation: the spinlock's poll_and_complete releases a full release batch in place, the fix the merge made (upstream 293e88a32: 0, fails with ASYNC_WAIT_OVERFLOW)"),
 	U64(waitlist_ttas, 0, 1, "deviation: the wait-list try-lock loads before its CAS (upstream: 0, one strong CAS)"),
 	U64(waitlist_compact, 0, 1, "deviation: 40-byte wait entries with pooled conditions, removal by header swap (upstream: 0, 2.6 KB entries copied)"),
 	U64(waitlist_padded, 0, 1, "deviation: wait-list busy and count on lines of their own, skipped pushes counted per thread (upstream: 0)"),
@@ -71,7 +67,56 @@ const struct dfb_key dfb_config_keys[] = {
 	STR(placement, "thread placement: none, compact, scatter, smt, cross-package, list:0,2,..."),
 	STR(topology, "topology to plan on: empty (this machine), hwloc synthetic text, or an XML file"),
 };
-const size_t dfb_config_nkeys = sizeof(dfb_config_keys) / sizeof(dfb_config_keys[0]);
+#define NRUNTIME_KEYS (sizeof(runtime_keys) / sizeof(runtime_keys[0]))
+
+/* The one table: the runtime's keys, then every registered strategy's,
+ * each offset rebased from the strategy's own index into dfb_config.sopt
+ * from that strategy's base.  Built before main() (nothing else runs yet);
+ * read-only afterwards. */
+static struct dfb_key all_keys[NRUNTIME_KEYS + DFB_SOPT_MAX];
+static size_t sopt_base[64];
+const struct dfb_key *dfb_config_keys = all_keys;
+size_t dfb_config_nkeys;
+
+__attribute__((constructor)) static void build_key_table(void)
+{
+	size_t n = 0, slot = 0;
+	for (size_t i = 0; i < NRUNTIME_KEYS; i++)
+		all_keys[n++] = runtime_keys[i];
+	for (size_t s = 0; s < dfb_nstrategies; s++) {
+		const struct dfb_strategy *st = dfb_strategies[s];
+		sopt_base[s] = slot;
+		for (size_t k = 0; k < st->nkeys; k++) {
+			if (slot == DFB_SOPT_MAX || st->keys[k].type != DFB_KEY_U64 ||
+			    st->keys[k].offset != k) {
+				fprintf(stderr, "deferbench: strategy %s: key %s: more than %d "
+						"strategy keys, or not U64 at its own index\n",
+					st->name, st->keys[k].name, DFB_SOPT_MAX);
+				abort();
+			}
+			struct dfb_key key = st->keys[k];
+			key.offset = offsetof(struct dfb_config, sopt) + slot * sizeof(uint64_t);
+			key.owner = st->name;
+			for (size_t j = 0; j < n; j++)
+				if (!strcmp(all_keys[j].name, key.name)) {
+					fprintf(stderr, "deferbench: strategy %s: key %s exists\n",
+						st->name, key.name);
+					abort();
+				}
+			all_keys[n++] = key;
+			slot++;
+		}
+	}
+	dfb_config_nkeys = n;
+}
+
+const uint64_t *dfb_config_sopt(const struct dfb_config *c, const struct dfb_strategy *s)
+{
+	for (size_t i = 0; i < dfb_nstrategies; i++)
+		if (dfb_strategies[i] == s)
+			return &c->sopt[sopt_base[i]];
+	return c->sopt;
+}
 
 /* What a platform preset sets: upstream's platform_config.h and
  * pto_runtime2_types.h (a2a3: PLATFORM_MAX_BLOCKDIM 24, 4 AICPU threads;

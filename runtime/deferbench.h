@@ -104,8 +104,10 @@ enum dfb_fault {
 enum dfb_platform { DFB_PLATFORM_A2A3 = 0, DFB_PLATFORM_A5 = 1 };
 
 /* Every scenario parameter.  The key table in config.c (dfb_config_keys)
- * is the only place that names them: --set, scenario files, help and the
- * results all read it. */
+ * is the only place that names them, the strategies' own keys spliced in
+ * from their files: --set, scenario files, help and the results all read
+ * it. */
+#define DFB_SOPT_MAX 32
 struct dfb_config {
 	uint64_t shape;              /* index into the workload shape table */
 	uint64_t tasks;              /* transport shapes: messages per round, all producers */
@@ -121,9 +123,6 @@ struct dfb_config {
 	uint64_t aiv_cores;
 	uint64_t window;
 	uint64_t mailbox_capacity;
-	uint64_t mailbox_refresh_head;
-	uint64_t mailbox_full_drain;
-	uint64_t mailbox_cached_tail;
 	uint64_t max_async_waits;
 	uint64_t max_conditions_per_task;
 	uint64_t spin_hint;          /* enum dfb_spin_hint */
@@ -141,8 +140,6 @@ struct dfb_config {
 	uint64_t latency_sample;     /* time one FIN in N at random (0: none) */
 	uint64_t platform;           /* enum dfb_platform: sets the keys' defaults */
 	uint64_t orch_to_sched;      /* the orchestrator schedules once it is done */
-	uint64_t spinlock_register_first; /* deviation: register before the fetch_add */
-	uint64_t spinlock_release_in_place; /* deviation: the merge's in-place release in poll */
 	uint64_t waitlist_ttas;      /* deviation: test-and-test-and-set try-lock */
 	uint64_t waitlist_compact;   /* deviation: 40-byte entries, pooled conditions */
 	uint64_t waitlist_padded;    /* deviation: busy/count on own lines, per-thread counters */
@@ -151,6 +148,9 @@ struct dfb_config {
 	uint64_t fault_task;
 	char placement[128];         /* thread placement policy (topology.h) */
 	char topology[256];          /* "" = this machine; hwloc synthetic text or XML file */
+	/* The strategies' own keys (strategy.h), every strategy's in one
+	 * array, each strategy's from its base (dfb_config_sopt). */
+	uint64_t sopt[DFB_SOPT_MAX];
 };
 
 enum dfb_key_type { DFB_KEY_U64, DFB_KEY_DOUBLE, DFB_KEY_ENUM, DFB_KEY_SHAPE, DFB_KEY_STRING };
@@ -162,10 +162,16 @@ struct dfb_key {
 	double min, max;             /* inclusive range (U64, DOUBLE); max length (STRING) */
 	const char *const *names;    /* NULL-terminated (ENUM) */
 	const char *help;
+	const char *owner;           /* the strategy whose key it is; NULL: the runtime's */
 };
 
-extern const struct dfb_key dfb_config_keys[];
-extern const size_t dfb_config_nkeys;
+/* Every key: the runtime's, then each strategy's (their offsets rebased
+ * into dfb_config.sopt), built when the program starts. */
+extern const struct dfb_key *dfb_config_keys;
+extern size_t dfb_config_nkeys;
+struct dfb_strategy;
+/* Strategy s's key values in c: index i is s's key i. */
+const uint64_t *dfb_config_sopt(const struct dfb_config *c, const struct dfb_strategy *s);
 
 /* Upstream defaults (a2a3: 24 clusters, 3 scheduler threads, ...). */
 void dfb_config_defaults(struct dfb_config *c);

@@ -10,6 +10,7 @@
 #include "dfb_arch.h"
 #include "dfb_mailbox.h"
 #include "dfb_mpmc.h"
+#include "strategy.h"
 #include "topology.h"
 
 /* ---- task slots ----------------------------------------------------- */
@@ -410,35 +411,7 @@ static inline void dfb_progress(struct dfb_sched *s)
 
 /* ---- the runtime -------------------------------------------------- */
 
-struct dfb_strategy {
-	const char *name;
-	const char *summary;
-	int (*init)(struct dfb_runtime *rt);
-	void (*fini)(struct dfb_runtime *rt);
-	/* FIN thread: one subtask's FIN, from registration to the inline
-	 * completion decision. */
-	void (*on_fin)(struct dfb_sched *s, struct dfb_core *core, struct dfb_subtask *st);
-	/* Consumer, under the wait-list lock, before the entry walk; returns
-	 * the tasks it completed.  An error is raised (and stops the round). */
-	uint32_t (*drain)(struct dfb_sched *s);
-	/* Loop gate, any thread: consumer work may be pending besides the
-	 * wait-list entries.  NULL means never. */
-	bool (*has_pending)(struct dfb_runtime *rt);
-	/* poll_and_complete finding the release batch full: true fails the
-	 * round with ASYNC_WAIT_OVERFLOW (293e88a32), false releases the
-	 * batch in place (4798fd2ed). */
-	bool poll_full_batch_fails;
-	/* Transport scenarios (transport.c; NULL: the strategy has none).
-	 * Producer thread: one attempt to hand m to the consumer; false when
-	 * the transport is full or busy (the caller spin-hints and retries).
-	 * Counts its own retries in c. */
-	bool (*transport_push)(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
-			       struct dfb_counters *c);
-	/* The consumer thread: moves up to cap messages, in order, into buf;
-	 * returns how many. */
-	uint64_t (*transport_drain)(struct dfb_runtime *rt, struct dfb_msg_payload *buf,
-				    uint64_t cap, struct dfb_counters *c);
-};
+/* struct dfb_strategy: strategy.h. */
 
 /* ---- transport scenarios (transport.c) ------------------------------- */
 
@@ -466,10 +439,6 @@ struct dfb_transport {
 	uint64_t *next_seq;              /* consumer: next sequence per producer */
 	struct dfb_msg_payload *buf;     /* consumer: drain buffer */
 	uint64_t buf_cap;
-	/* The spinlock strategy's transport: register_deferred's lock (the
-	 * wait list's busy try-lock) over a bounded array. */
-	struct dfb_msg_payload *locked;
-	uint64_t nlocked, locked_cap;
 	DFB_ALIGNED _Atomic uint32_t ready;  /* start barrier */
 	_Atomic bool go;
 };
@@ -490,7 +459,8 @@ struct dfb_runtime {
 
 	struct dfb_mpmc ready[DFB_Q__COUNT];
 	struct dfb_wait_list wl;
-	struct dfb_mailbox mailbox;
+	void *sstate;                    /* the strategy's private state (strategy.h) */
+	const uint64_t *sopt;            /* its keys' values (dfb_sopt) */
 
 	uint32_t nsched;                 /* scheduler threads at the start */
 	uint32_t nsched_all;             /* + the orchestrator with orch_to_sched */
@@ -561,6 +531,16 @@ struct dfb_runtime {
 	/* Transport scenarios only (rt->shape->transport), else NULL. */
 	struct dfb_transport *transport;
 };
+
+/* The strategy's private state and its keys' values (strategy.h). */
+static inline void *dfb_sstate(const struct dfb_runtime *rt)
+{
+	return rt->sstate;
+}
+static inline uint64_t dfb_sopt(const struct dfb_runtime *rt, size_t i)
+{
+	return rt->sopt[i];
+}
 
 /* Clears the stop flag and the error before a round.  Control thread. */
 void dfb_round_control_reset(struct dfb_runtime *rt);
@@ -776,8 +756,6 @@ static inline uint64_t dfb_sampler_seed(const struct dfb_config *c, int id, uint
 	return x * 0x94d049bb133111ebull;
 }
 
-extern const struct dfb_strategy dfb_strategy_spinlock;
-extern const struct dfb_strategy dfb_strategy_mailbox;
 
 /* Transport scenarios (transport.c).  init: at create, when the shape is a
  * transport (0, or -1 with *err filled); fini: at destroy (NULL-safe); a

@@ -233,6 +233,13 @@ struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c, const struct 
 		goto nomem;
 	if (sched_init(rt))
 		goto nomem;
+	if (s->state_size) {
+		size_t sz = (s->state_size + DFB_CACHELINE - 1) / DFB_CACHELINE * DFB_CACHELINE;
+		if (!(rt->sstate = aligned_alloc(DFB_CACHELINE, sz)))
+			goto nomem;
+		memset(rt->sstate, 0, sz);
+	}
+	rt->sopt = dfb_config_sopt(&rt->cfg, s);
 	if (s->init && s->init(rt))
 		goto nomem;
 	if (rt->shape->transport && dfb_transport_init(rt, err)) { /* transport.c */
@@ -264,6 +271,7 @@ void dfb_runtime_destroy(struct dfb_runtime *rt)
 		return;
 	if (rt->strategy && rt->strategy->fini && rt->sched)
 		rt->strategy->fini(rt);
+	free(rt->sstate);
 	for (uint32_t i = 0; rt->sched && i < rt->nsched_all; i++) {
 		struct dfb_sched *s = &rt->sched[i];
 		for (int q = 0; q < DFB_NSHAPES; q++)
@@ -309,11 +317,8 @@ static void round_reset(struct dfb_runtime *rt)
 	for (int q = 0; q < DFB_Q__COUNT; q++)
 		while (dfb_mpmc_pop(&rt->ready[q]))
 			;
-	if (rt->mailbox.cells) {
-		struct dfb_msg_payload m;
-		while (dfb_mailbox_try_pop(&rt->mailbox, &m))
-			;
-	}
+	if (rt->strategy->reset)
+		rt->strategy->reset(rt);
 	for (uint32_t k = 0; k < 3 * rt->nclusters; k++) {
 		rt->cores[k].run.valid = rt->cores[k].pend.valid = 0;
 		rt->cores[k].dispatched = 0;
@@ -407,8 +412,12 @@ static void hang_dump(struct dfb_runtime *rt, const int *phases, const uint64_t 
 		}
 	}
 	uint32_t n = dfb_wl_count(&rt->wl);
-	DUMP("async wait list: %u entries%s\n", n,
-	     rt->strategy->has_pending && rt->strategy->has_pending(rt) ? ", mailbox not empty" : "");
+	DUMP("async wait list: %u entries\n", n);
+	if (rt->strategy->dump) {
+		char line[256];
+		rt->strategy->dump(rt, line, sizeof(line));
+		DUMP("%s: %s\n", rt->strategy->name, line);
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct dfb_wait_entry *e = dfb_wl_entry(&rt->wl, i);
 		DUMP("  entry %u: token %#llx, %s, %d of %u conditions waiting\n", i,
@@ -437,6 +446,7 @@ static void hang_dump(struct dfb_runtime *rt, const int *phases, const uint64_t 
 /* End-of-round invariants: nothing left behind anywhere. */
 static void check_drained(struct dfb_runtime *rt)
 {
+	char msg[200];
 	if (atomic_load(&rt->consumed) != rt->cfg.tasks)
 		dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1, "%llu of %llu tasks consumed",
 			  (unsigned long long)atomic_load(&rt->consumed),
@@ -447,8 +457,8 @@ static void check_drained(struct dfb_runtime *rt)
 			  "registered after their task completed (with the spinlock strategy, "
 			  "the FIN-order race of multi-thread tasks; docs/MODEL.md)",
 			  dfb_wl_count(&rt->wl), (unsigned long long)dfb_wl_entry(&rt->wl, 0)->task_token);
-	else if (rt->strategy->has_pending && rt->strategy->has_pending(rt))
-		dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1, "mailbox not empty at round end");
+	else if (rt->strategy->check_drained && !rt->strategy->check_drained(rt, msg, sizeof(msg)))
+		dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1, "%s at round end", msg);
 	else if (atomic_load(&rt->wiring.head) != atomic_load(&rt->wiring.tail) ||
 		 rt->wiring.batch_index != rt->wiring.batch_count)
 		dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1, "wiring queue not empty at round end");

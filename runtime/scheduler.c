@@ -128,8 +128,8 @@ bool dfb_poll_and_complete(struct dfb_sched *s)
 		}
 		if (e->normal_done && e->waiting_count <= 0) {
 			struct dfb_slot *slot = e->slot;
-			if (rt->strategy->poll_full_batch_fails && !rt->cfg.spinlock_release_in_place &&
-			    s->nbatch >= rt->cfg.release_batch) {
+			if (s->nbatch >= rt->cfg.release_batch && rt->strategy->poll_full_batch_fails &&
+			    rt->strategy->poll_full_batch_fails(rt)) {
 				dfb_raise(rt, DFB_ERR_ASYNC_WAIT_OVERFLOW, slot, s->id,
 					  "the release batch (%u of release_batch = %llu) is full when "
 					  "poll_and_complete completes a task (293e88a32 fails here; "

@@ -1,12 +1,14 @@
-/* The only list of registration strategies: help, `deferbench list`,
- * argument checking and reports all read this table. */
+/* The registry of registration strategies, from runtime/strategies.def:
+ * help, `deferbench list`, argument checking, reports and the tests all
+ * read this table. */
 #include <string.h>
 
 #include "dfb_internal.h"
 
 const struct dfb_strategy *const dfb_strategies[] = {
-	&dfb_strategy_spinlock,
-	&dfb_strategy_mailbox,
+#define DFB_STRATEGY(name) &dfb_strategy_##name,
+#include "strategies.def"
+#undef DFB_STRATEGY
 };
 const size_t dfb_nstrategies = sizeof(dfb_strategies) / sizeof(dfb_strategies[0]);
 

@@ -3,7 +3,32 @@
  * (scheduler_completion.cpp, complete_slot_task); whoever holds the
  * wait-list lock drains them in claim order (pto_async_wait.h,
  * drain_aicore_completion_mailbox_locked). */
+#include <stdio.h>
+
 #include "dfb_internal.h"
+
+/* The keys of the merge's deviations, this strategy's own. */
+enum { MB_REFRESH_HEAD, MB_FULL_DRAIN, MB_CACHED_TAIL, MB__NKEYS };
+static const struct dfb_key mailbox_keys[MB__NKEYS] = {
+	[MB_REFRESH_HEAD] = {"mailbox_refresh_head", DFB_KEY_U64, MB_REFRESH_HEAD, 0, 1, NULL,
+			     "deviation: re-read a stale head instead of a spurious full (upstream: 0)", NULL},
+	[MB_FULL_DRAIN] = {"mailbox_full_drain", DFB_KEY_U64, MB_FULL_DRAIN, 0, 1, NULL,
+			   "deviation: a producer facing a full mailbox drains it if it gets the lock "
+			   "(upstream: 0, can hang)", NULL},
+	[MB_CACHED_TAIL] = {"mailbox_cached_tail", DFB_KEY_U64, MB_CACHED_TAIL, 0, 1, NULL,
+			    "deviation: producers check fullness against a cached tail first "
+			    "(upstream: 0)", NULL},
+};
+
+/* The private state: the ring. */
+struct mailbox_state {
+	struct dfb_mailbox mb;
+};
+
+static inline struct dfb_mailbox *ring(const struct dfb_runtime *rt)
+{
+	return &((struct mailbox_state *)dfb_sstate(rt))->mb;
+}
 
 static uint32_t mailbox_drain(struct dfb_sched *s);
 
@@ -28,12 +53,12 @@ static inline void count_skipped(struct dfb_sched *s)
 static bool push(struct dfb_sched *s, const struct dfb_msg_payload *m)
 {
 	struct dfb_runtime *rt = s->rt;
-	while (!(rt->mailbox.cached_tail
-			 ? dfb_mailbox_try_push_cached(&rt->mailbox, m, &s->c.cas_retries)
-			 : dfb_mailbox_try_push(&rt->mailbox, m, &s->c.cas_retries))) {
+	struct dfb_mailbox *mb = ring(rt);
+	while (!(mb->cached_tail ? dfb_mailbox_try_push_cached(mb, m, &s->c.cas_retries)
+				 : dfb_mailbox_try_push(mb, m, &s->c.cas_retries))) {
 		dfb_set_phase(s, DFB_PH_PUSH); /* what a hang dump shows */
 		count_skipped(s);
-		if (rt->cfg.mailbox_full_drain && dfb_wl_try_lock(&rt->wl)) {
+		if (dfb_sopt(rt, MB_FULL_DRAIN) && dfb_wl_try_lock(&rt->wl)) {
 			mailbox_drain(s);
 			dfb_wl_unlock(&rt->wl);
 		} else {
@@ -136,7 +161,7 @@ static uint32_t mailbox_drain(struct dfb_sched *s)
 	struct dfb_msg_payload m;
 	uint32_t completed = 0;
 
-	while (dfb_mailbox_try_pop(&rt->mailbox, &m)) {
+	while (dfb_mailbox_try_pop(ring(rt), &m)) {
 		s->c.drained_msgs++;
 		if (m.kind == DFB_MSG_CONDITION) {
 			struct dfb_wait_entry *e = dfb_wl_find(&rt->wl, m.task_token);
@@ -185,21 +210,48 @@ static uint32_t mailbox_drain(struct dfb_sched *s)
 
 static bool mailbox_has_pending(struct dfb_runtime *rt)
 {
-	return dfb_mailbox_has_pending(&rt->mailbox);
+	return dfb_mailbox_has_pending(ring(rt));
 }
 
 static int mailbox_init(struct dfb_runtime *rt)
 {
-	if (dfb_mailbox_init(&rt->mailbox, rt->cfg.mailbox_capacity))
+	struct dfb_mailbox *mb = ring(rt);
+	if (dfb_mailbox_init(mb, rt->cfg.mailbox_capacity))
 		return -1;
-	rt->mailbox.refresh_stale_head = rt->cfg.mailbox_refresh_head != 0;
-	rt->mailbox.cached_tail = rt->cfg.mailbox_cached_tail != 0;
+	mb->refresh_stale_head = dfb_sopt(rt, MB_REFRESH_HEAD) != 0;
+	mb->cached_tail = dfb_sopt(rt, MB_CACHED_TAIL) != 0;
 	return 0;
 }
 
 static void mailbox_fini(struct dfb_runtime *rt)
 {
-	dfb_mailbox_fini(&rt->mailbox);
+	if (dfb_sstate(rt))
+		dfb_mailbox_fini(ring(rt));
+}
+
+/* A failed round can leave messages behind: dropped before the next. */
+static void mailbox_reset(struct dfb_runtime *rt)
+{
+	struct dfb_msg_payload m;
+	while (dfb_mailbox_try_pop(ring(rt), &m))
+		;
+}
+
+static void mailbox_dump(struct dfb_runtime *rt, char *buf, size_t len)
+{
+	struct dfb_mailbox *mb = ring(rt);
+	snprintf(buf, len, "ring head %llu, tail %llu, capacity %llu%s",
+		 (unsigned long long)atomic_load(&mb->head), (unsigned long long)atomic_load(&mb->tail),
+		 (unsigned long long)mb->capacity,
+		 dfb_mailbox_has_pending(mb) ? ", not empty" : ", empty");
+}
+
+static bool mailbox_check_drained(struct dfb_runtime *rt, char *msg, size_t len)
+{
+	if (!dfb_mailbox_has_pending(ring(rt)))
+		return true;
+	snprintf(msg, len, "mailbox not empty");
+	return false;
 }
 
 /* Transport scenarios (transport.c): the mailbox alone.  One push attempt
@@ -209,9 +261,9 @@ static void mailbox_fini(struct dfb_runtime *rt)
 static bool mailbox_transport_push(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
 				   struct dfb_counters *c)
 {
-	bool ok = rt->mailbox.cached_tail
-			  ? dfb_mailbox_try_push_cached(&rt->mailbox, m, &c->cas_retries)
-			  : dfb_mailbox_try_push(&rt->mailbox, m, &c->cas_retries);
+	struct dfb_mailbox *mb = ring(rt);
+	bool ok = mb->cached_tail ? dfb_mailbox_try_push_cached(mb, m, &c->cas_retries)
+				  : dfb_mailbox_try_push(mb, m, &c->cas_retries);
 	c->mailbox_full_retries += !ok;
 	return ok;
 }
@@ -221,7 +273,7 @@ static uint64_t mailbox_transport_drain(struct dfb_runtime *rt, struct dfb_msg_p
 {
 	(void)c;
 	uint64_t n = 0;
-	while (n < cap && dfb_mailbox_try_pop(&rt->mailbox, &buf[n]))
+	while (n < cap && dfb_mailbox_try_pop(ring(rt), &buf[n]))
 		n++;
 	return n;
 }
@@ -229,12 +281,18 @@ static uint64_t mailbox_transport_drain(struct dfb_runtime *rt, struct dfb_msg_p
 const struct dfb_strategy dfb_strategy_mailbox = {
 	.name = "mailbox",
 	.summary = "lock-free MPSC mailbox drained by the wait-list holder (upstream PR #895, 4798fd2ed)",
+	.state_size = sizeof(struct mailbox_state),
+	.keys = mailbox_keys,
+	.nkeys = MB__NKEYS,
 	.init = mailbox_init,
 	.fini = mailbox_fini,
+	.reset = mailbox_reset,
 	.on_fin = mailbox_on_fin,
 	.drain = mailbox_drain,
 	.has_pending = mailbox_has_pending,
-	.poll_full_batch_fails = false,
+	.poll_full_batch_fails = NULL, /* 4798fd2ed releases a full batch in place */
 	.transport_push = mailbox_transport_push,
 	.transport_drain = mailbox_transport_drain,
+	.dump = mailbox_dump,
+	.check_drained = mailbox_check_drained,
 };

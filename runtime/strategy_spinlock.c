@@ -4,21 +4,47 @@
  * try-lock, retrying after the spin hint while the lock is held
  * (scheduler_completion.cpp, complete_slot_task; pto_async_wait.h,
  * register_deferred). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dfb_internal.h"
 
-/* The baseline's staging array of completions drained from its (always
- * empty) AICore mailbox: never written here, as upstream's runtime never
- * pushes to that mailbox, but read where upstream reads it (the loop gate
- * and absorb_pending_completions_locked), on a line of its own. */
-static struct {
+/* The keys of its deviations, this strategy's own. */
+enum { SL_REGISTER_FIRST, SL_RELEASE_IN_PLACE, SL__NKEYS };
+static const struct dfb_key spinlock_keys[SL__NKEYS] = {
+	[SL_REGISTER_FIRST] = {"spinlock_register_first", DFB_KEY_U64, SL_REGISTER_FIRST, 0, 1, NULL,
+			       "deviation: the spinlock FIN registers before its on_subtask_complete, "
+			       "as the mailbox pushes (upstream: 0)", NULL},
+	[SL_RELEASE_IN_PLACE] = {"spinlock_release_in_place", DFB_KEY_U64, SL_RELEASE_IN_PLACE, 0, 1,
+				 NULL,
+				 "deviation: the spinlock's poll_and_complete releases a full release "
+				 "batch in place, the fix the merge made (upstream 293e88a32: 0, fails "
+				 "with ASYNC_WAIT_OVERFLOW)", NULL},
+};
+
+/* The private state. */
+struct spinlock_state {
+	/* The baseline's staging array of completions drained from its
+	 * (always empty) AICore mailbox: never written here, as upstream's
+	 * runtime never pushes to that mailbox, but read where upstream reads
+	 * it (the loop gate and absorb_pending_completions_locked), on a line
+	 * of its own. */
 	DFB_ALIGNED _Atomic int32_t count;
 	/* The baseline's AICore mailbox indices, which its poll_and_complete
 	 * checks (drain_aicore_completion_mailbox_locked) and nothing moves. */
 	DFB_ALIGNED _Atomic uint64_t mailbox_head;
 	DFB_ALIGNED _Atomic uint64_t mailbox_tail;
-} pending_completions;
+	/* Transport scenarios: register_deferred's lock (the wait list's busy
+	 * try-lock) over a bounded array, under that lock. */
+	DFB_ALIGNED struct dfb_msg_payload *locked;
+	uint64_t nlocked, locked_cap;
+};
+
+static inline struct spinlock_state *state(const struct dfb_runtime *rt)
+{
+	return dfb_sstate(rt);
+}
 
 /* Upstream's register_deferred.  `fin` is the FIN's own subtask record
  * (its token and index captured at dispatch), NULL from the unit tests;
@@ -84,8 +110,11 @@ static enum dfb_reg_result register_deferred(struct dfb_sched *s, struct dfb_wai
 			goto out;
 		}
 	}
-	/* absorb_pending_completions_locked: a loop over nothing. */
-	for (int32_t i = 0; i < atomic_load_explicit(&pending_completions.count, memory_order_relaxed); i++)
+	/* absorb_pending_completions_locked: a loop over nothing (the unit
+	 * tests' calls, without a scheduler, read a count of their own). */
+	static _Atomic int32_t none_pending;
+	_Atomic int32_t *pending = s ? &state(s->rt)->count : &none_pending;
+	for (int32_t i = 0; i < atomic_load_explicit(pending, memory_order_relaxed); i++)
 		;
 out:
 	dfb_wl_unlock(wl);
@@ -149,7 +178,8 @@ static void spinlock_on_fin(struct dfb_sched *s, struct dfb_core *core, struct d
 	const bool sampled = payload && dfb_sampled(&s->sampler);
 	const uint64_t t0 = sampled ? dfb_now_ns() : 0;
 
-	if (payload && rt->cfg.spinlock_register_first) {
+	const bool register_first = dfb_sopt(rt, SL_REGISTER_FIRST) != 0;
+	if (payload && register_first) {
 		/* Deviation: register the conditions before the fetch_add, as
 		 * the mailbox orders its pushes; the last FIN then takes the
 		 * lock a second time to set normal_done. */
@@ -163,7 +193,7 @@ static void spinlock_on_fin(struct dfb_sched *s, struct dfb_core *core, struct d
 		return;
 	}
 	dfb_fault_fin_race(s, st, mixed);
-	if (!rt->cfg.spinlock_register_first) {
+	if (!register_first) {
 		if (!register_until_done(s, slot, st, slab, mixed, &r))
 			return;
 	} else if (mixed) {
@@ -180,10 +210,10 @@ static void spinlock_on_fin(struct dfb_sched *s, struct dfb_core *core, struct d
 /* poll_and_complete's drain at 293e88a32: the empty AICore mailbox's check. */
 static uint32_t spinlock_drain(struct dfb_sched *s)
 {
-	(void)s;
+	struct spinlock_state *st = state(s->rt);
 	/* acquire, both: as upstream writes them; nothing is published. */
-	uint64_t t = atomic_load_explicit(&pending_completions.mailbox_tail, memory_order_acquire);
-	uint64_t h = atomic_load_explicit(&pending_completions.mailbox_head, memory_order_acquire);
+	uint64_t t = atomic_load_explicit(&st->mailbox_tail, memory_order_acquire);
+	uint64_t h = atomic_load_explicit(&st->mailbox_head, memory_order_acquire);
 	(void)(t >= h);
 	return 0;
 }
@@ -191,8 +221,57 @@ static uint32_t spinlock_drain(struct dfb_sched *s)
 /* The loop gate's second term at 293e88a32: the staging array's count. */
 static bool spinlock_has_pending(struct dfb_runtime *rt)
 {
-	(void)rt;
-	return atomic_load_explicit(&pending_completions.count, memory_order_relaxed) > 0;
+	return atomic_load_explicit(&state(rt)->count, memory_order_relaxed) > 0;
+}
+
+/* 293e88a32's poll_and_complete fails with ASYNC_WAIT_OVERFLOW when the
+ * release batch is full; the merge releases it in place. */
+static bool spinlock_poll_full_batch_fails(const struct dfb_runtime *rt)
+{
+	return !dfb_sopt(rt, SL_RELEASE_IN_PLACE);
+}
+
+static int spinlock_init(struct dfb_runtime *rt)
+{
+	struct spinlock_state *st = state(rt);
+	if (rt->shape->transport) {
+		st->locked_cap = rt->cfg.mailbox_capacity;
+		if (!(st->locked = calloc(st->locked_cap, sizeof(*st->locked))))
+			return -1;
+	}
+	return 0;
+}
+
+static void spinlock_fini(struct dfb_runtime *rt)
+{
+	if (dfb_sstate(rt))
+		free(state(rt)->locked);
+}
+
+static void spinlock_reset(struct dfb_runtime *rt)
+{
+	state(rt)->nlocked = 0;
+}
+
+static void spinlock_dump(struct dfb_runtime *rt, char *buf, size_t len)
+{
+	struct spinlock_state *st = state(rt);
+	if (st->locked)
+		snprintf(buf, len, "locked array: %llu of %llu messages, lock %s",
+			 (unsigned long long)st->nlocked, (unsigned long long)st->locked_cap,
+			 atomic_load(rt->wl.busy) ? "held" : "free");
+	else
+		snprintf(buf, len, "wait-list lock %s", atomic_load(rt->wl.busy) ? "held" : "free");
+}
+
+static bool spinlock_check_drained(struct dfb_runtime *rt, char *msg, size_t len)
+{
+	struct spinlock_state *st = state(rt);
+	if (!st->nlocked)
+		return true;
+	snprintf(msg, len, "%llu messages left in the locked array",
+		 (unsigned long long)st->nlocked);
+	return false;
 }
 
 /* Transport scenarios (transport.c): register_deferred's lock alone, the
@@ -204,7 +283,7 @@ static bool spinlock_has_pending(struct dfb_runtime *rt)
 static bool spinlock_transport_push(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
 				    struct dfb_counters *c)
 {
-	struct dfb_transport *t = rt->transport;
+	struct spinlock_state *t = state(rt);
 	if (!dfb_wl_try_lock(&rt->wl)) {
 		c->lock_misses++;
 		return false;
@@ -222,7 +301,7 @@ static bool spinlock_transport_push(struct dfb_runtime *rt, const struct dfb_msg
 static uint64_t spinlock_transport_drain(struct dfb_runtime *rt, struct dfb_msg_payload *buf,
 					 uint64_t cap, struct dfb_counters *c)
 {
-	struct dfb_transport *t = rt->transport;
+	struct spinlock_state *t = state(rt);
 	if (!dfb_wl_try_lock(&rt->wl)) {
 		c->poll_lock_misses++;
 		return 0;
@@ -240,14 +319,18 @@ static uint64_t spinlock_transport_drain(struct dfb_runtime *rt, struct dfb_msg_
 const struct dfb_strategy dfb_strategy_spinlock = {
 	.name = "spinlock",
 	.summary = "register_deferred under the wait-list try-lock on every FIN (upstream 293e88a32)",
-	.init = NULL,
-	.fini = NULL,
+	.state_size = sizeof(struct spinlock_state),
+	.keys = spinlock_keys,
+	.nkeys = SL__NKEYS,
+	.init = spinlock_init,
+	.fini = spinlock_fini,
+	.reset = spinlock_reset,
 	.on_fin = spinlock_on_fin,
 	.drain = spinlock_drain,
 	.has_pending = spinlock_has_pending,
-	/* 293e88a32's poll_and_complete fails with ASYNC_WAIT_OVERFLOW when
-	 * the release batch is full; the merge releases it in place. */
-	.poll_full_batch_fails = true,
+	.poll_full_batch_fails = spinlock_poll_full_batch_fails,
 	.transport_push = spinlock_transport_push,
 	.transport_drain = spinlock_transport_drain,
+	.dump = spinlock_dump,
+	.check_drained = spinlock_check_drained,
 };

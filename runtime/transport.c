@@ -61,9 +61,7 @@ int dfb_transport_init(struct dfb_runtime *rt, struct dfb_error *err)
 	 * in one piece, as upstream's consumer does. */
 	t->buf_cap = rt->cfg.mailbox_capacity;
 	t->buf = calloc(t->buf_cap, sizeof(*t->buf));
-	t->locked_cap = rt->cfg.mailbox_capacity;
-	t->locked = calloc(t->locked_cap, sizeof(*t->locked));
-	if (!t->threads || !t->next_seq || !t->buf || !t->locked)
+	if (!t->threads || !t->next_seq || !t->buf)
 		goto nomem;
 	memset(t->threads, 0, nth * sizeof(*t->threads));
 	for (size_t i = 0; i < nth; i++) {
@@ -86,7 +84,6 @@ void dfb_transport_fini(struct dfb_runtime *rt)
 	free(t->threads);
 	free(t->next_seq);
 	free(t->buf);
-	free(t->locked);
 	free(t);
 	rt->transport = NULL;
 }
@@ -232,12 +229,8 @@ static void transport_reset(struct dfb_runtime *rt)
 	}
 	memset(t->next_seq, 0, t->nproducers * sizeof(*t->next_seq));
 	/* A failed round can leave messages behind. */
-	t->nlocked = 0;
-	if (rt->mailbox.cells) {
-		struct dfb_msg_payload m;
-		while (dfb_mailbox_try_pop(&rt->mailbox, &m))
-			;
-	}
+	if (rt->strategy->reset)
+		rt->strategy->reset(rt);
 	atomic_store_explicit(&t->ready, 0, memory_order_relaxed);
 	atomic_store_explicit(&t->go, false, memory_order_relaxed);
 	dfb_round_control_reset(rt);
@@ -287,14 +280,11 @@ static void hang_dump(struct dfb_runtime *rt, const int *phases)
 	DUMP("consumer: %s, %llu popped, %llu poll lock misses\n",
 	     phase_name(phases[t->nproducers], true), (unsigned long long)atomic_load(&cons->progress),
 	     (unsigned long long)cons->c.poll_lock_misses);
-	if (rt->mailbox.cells)
-		DUMP("mailbox: head %llu, tail %llu, capacity %llu\n",
-		     (unsigned long long)atomic_load(&rt->mailbox.head),
-		     (unsigned long long)atomic_load(&rt->mailbox.tail),
-		     (unsigned long long)rt->mailbox.capacity);
-	else
-		DUMP("locked array: %llu of %llu messages, lock %s\n", (unsigned long long)t->nlocked,
-		     (unsigned long long)t->locked_cap, atomic_load(rt->wl.busy) ? "held" : "free");
+	if (rt->strategy->dump) {
+		char line[256];
+		rt->strategy->dump(rt, line, sizeof(line));
+		DUMP("%s: %s\n", rt->strategy->name, line);
+	}
 }
 
 /* End-of-round checks, after the join, on a round without an error. */
@@ -315,8 +305,12 @@ static void check_round(struct dfb_runtime *rt)
 	if (cons->c.drained_msgs != rt->cfg.tasks)
 		dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1, "consumer: %llu of %llu messages popped",
 			  (unsigned long long)cons->c.drained_msgs, (unsigned long long)rt->cfg.tasks);
-	else if (t->nlocked || (rt->mailbox.cells && dfb_mailbox_has_pending(&rt->mailbox)))
-		dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1, "transport not empty at round end");
+	else if (rt->strategy->check_drained) {
+		char msg[200];
+		if (!rt->strategy->check_drained(rt, msg, sizeof(msg)))
+			dfb_raise(rt, DFB_ERR_INVARIANT, NULL, -1, "transport not empty at round end: %s",
+				  msg);
+	}
 }
 
 int dfb_transport_run_round(struct dfb_runtime *rt, struct dfb_round_result *out)

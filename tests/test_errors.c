@@ -89,7 +89,7 @@ static void clean_round(const char *strategy)
 
 START_TEST(slab_error_deferred)
 {
-	const char *strategy = tu_strategies[_i];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 	tu_config(&c, "deferred_heavy", "tasks=2000", COMMON, "deferred_fraction=1",
 		  "fault=slab_error", "fault_task=321", NULL);
@@ -108,7 +108,7 @@ END_TEST
 /* A kernel with no conditions can still report an error in its slab. */
 START_TEST(slab_error_not_deferred)
 {
-	const char *strategy = tu_strategies[_i];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 	tu_config(&c, "alternating_matmul_add", "tasks=2000", COMMON, "deferred_fraction=0",
 		  "fault=slab_error", "fault_task=7", NULL);
@@ -124,7 +124,7 @@ END_TEST
  * register. */
 START_TEST(registration_failed_one_slab)
 {
-	const char *strategy = tu_strategies[_i];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 	tu_config(&c, "alternating_matmul_add", "tasks=2000", COMMON, "deferred_fraction=1",
 		  "conditions_per_task=65", "max_conditions_per_task=64", "engine=virtual",
@@ -144,7 +144,7 @@ END_TEST
  * (see mailbox_full_* in test_runtime.c). */
 START_TEST(registration_failed_across_subtasks)
 {
-	const char *strategy = tu_strategies[_i];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 	tu_config(&c, "alternating_matmul_add", "tasks=500", COMMON, "deferred_fraction=1",
 		  "conditions_per_task=130", "blocks=3", "sched_threads=1", "engine=virtual",
@@ -158,7 +158,7 @@ END_TEST
 
 START_TEST(async_wait_overflow)
 {
-	const char *strategy = tu_strategies[_i];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 	/* Independent tasks, every one deferred for 2 ms: the second one
 	 * to FIN finds the single wait entry taken. */
@@ -173,7 +173,7 @@ END_TEST
 
 START_TEST(async_wait_overflow_virtual)
 {
-	const char *strategy = tu_strategies[_i];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 	tu_config(&c, "alternating_matmul_add", "tasks=2000", COMMON, "deferred_fraction=1",
 		  "max_async_waits=4", "engine_latency_us=2000", "engine=virtual", NULL);
@@ -186,8 +186,8 @@ END_TEST
 
 START_TEST(completion_invalid)
 {
-	const char *strategy = tu_strategies[_i / 2];
-	const char *engine = _i % 2 ? "engine=thread" : "engine=virtual";
+	const char *strategy = TU_STRAT(_i);
+	const char *engine = TU_VAR(_i) ? "engine=thread" : "engine=virtual";
 	struct dfb_config c;
 	tu_config(&c, "deferred_heavy", "tasks=2000", COMMON, "deferred_fraction=1", engine,
 		  "fault=invalid_condition", "fault_task=100", "max_async_waits=1024", NULL);
@@ -202,8 +202,8 @@ END_TEST
 
 START_TEST(sched_hang_dropped_completion)
 {
-	const char *strategy = tu_strategies[_i / 2];
-	const char *engine = _i % 2 ? "engine=thread" : "engine=virtual";
+	const char *strategy = TU_STRAT(_i);
+	const char *engine = TU_VAR(_i) ? "engine=thread" : "engine=virtual";
 	struct dfb_config c;
 	tu_config(&c, "deferred_heavy", "tasks=400", COMMON, "deferred_fraction=1", engine,
 		  "fault=drop_completion", "fault_task=5", "hang_budget_ms=300",
@@ -224,7 +224,7 @@ END_TEST
 /* benchmark_bgemm's ADD1 (task 3 of each group of 4) has two producers. */
 START_TEST(fanout_overflow_fanin)
 {
-	const char *strategy = tu_strategies[_i];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 	tu_config(&c, "benchmark_bgemm", "tasks=1000", COMMON, "max_fanin=1", NULL);
 	struct dfb_round_result r;
@@ -240,7 +240,7 @@ END_TEST
  * consumers through max_fanout=1 (it is complete at submit). */
 START_TEST(fanout_one_is_enough)
 {
-	const char *strategy = tu_strategies[_i];
+	const char *strategy = TU_STRAT(_i);
 	static const char *const shape[] = {"benchmark_bgemm", "batch_paged_attention"};
 	for (int k = 0; k < 2; k++) {
 		struct dfb_config c;
@@ -297,7 +297,7 @@ START_TEST(fin_race)
 	else
 		tu_config(&c, "alternating_matmul_add", "tasks=600", COMMON, "engine=virtual",
 			  "fault=fin_race", "fault_task=77", NULL);
-	c.spinlock_register_first = which == 2;
+	tu_set(&c, which == 2 ? "spinlock_register_first=1" : "spinlock_register_first=0");
 	for (int round = 0; round < 5; round++) {
 		struct dfb_round_result r;
 		if (which == 0) {
@@ -322,7 +322,7 @@ END_TEST
 
 START_TEST(config_errors)
 {
-	const char *strategy = tu_strategies[_i];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 
 	tu_config(&c, "alternating_matmul_add", "window=100", NULL);
@@ -385,7 +385,7 @@ END_TEST
  * alternating with clean rounds: no state leaks between runtimes. */
 START_TEST(failures_then_clean_rounds)
 {
-	const char *strategy = tu_strategies[_i];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 	struct dfb_round_result r;
 
@@ -405,7 +405,7 @@ END_TEST
  * mailbox and the ready queues.) */
 START_TEST(same_runtime_after_failure)
 {
-	const char *strategy = tu_strategies[_i];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 	/* Long kernels on few cores and a window holding every task: when
 	 * the fault stops the round, most tasks sit in the ready queues. */
@@ -437,29 +437,29 @@ static Suite *errors_suite(void)
 
 	tc = tcase_create("round_errors");
 	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
-	tcase_add_loop_test(tc, slab_error_deferred, 0, 2);
-	tcase_add_loop_test(tc, slab_error_not_deferred, 0, 2);
-	tcase_add_loop_test(tc, registration_failed_one_slab, 0, 2);
-	tcase_add_loop_test(tc, registration_failed_across_subtasks, 0, 2);
-	tcase_add_loop_test(tc, async_wait_overflow, 0, 2);
-	tcase_add_loop_test(tc, async_wait_overflow_virtual, 0, 2);
-	tcase_add_loop_test(tc, completion_invalid, 0, 4);
-	tcase_add_loop_test(tc, sched_hang_dropped_completion, 0, 4);
-	tcase_add_loop_test(tc, fanout_overflow_fanin, 0, 2);
-	tcase_add_loop_test(tc, fanout_one_is_enough, 0, 2);
+	TU_LOOP(tc, slab_error_deferred, 1);
+	TU_LOOP(tc, slab_error_not_deferred, 1);
+	TU_LOOP(tc, registration_failed_one_slab, 1);
+	TU_LOOP(tc, registration_failed_across_subtasks, 1);
+	TU_LOOP(tc, async_wait_overflow, 1);
+	TU_LOOP(tc, async_wait_overflow_virtual, 1);
+	TU_LOOP(tc, completion_invalid, 2);
+	TU_LOOP(tc, sched_hang_dropped_completion, 2);
+	TU_LOOP(tc, fanout_overflow_fanin, 1);
+	TU_LOOP(tc, fanout_one_is_enough, 1);
 	tcase_add_loop_test(tc, fin_race, 0, 6);
-	tcase_add_loop_test(tc, failures_then_clean_rounds, 0, 2);
+	TU_LOOP(tc, failures_then_clean_rounds, 1);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("config_errors");
 	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
-	tcase_add_loop_test(tc, config_errors, 0, 2);
+	TU_LOOP(tc, config_errors, 1);
 	tcase_add_test(tc, config_set_kv_rejects);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("regressions");
 	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
-	tcase_add_loop_test(tc, same_runtime_after_failure, 0, 2);
+	TU_LOOP(tc, same_runtime_after_failure, 1);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -408,11 +408,11 @@ START_TEST(runtime_compact_bound)
 	struct dfb_config c;
 	struct dfb_round_result r;
 	char msg[512];
-	runtime_config(&c, "compact", _i & 2 ? "virtual" : "thread");
-	struct dfb_runtime *rt = tu_create(&c, tu_strategies[_i & 1]);
+	runtime_config(&c, "compact", (TU_VAR(_i) & 1) ? "virtual" : "thread");
+	struct dfb_runtime *rt = tu_create(&c, TU_STRAT(_i));
 	const struct dfb_plan *p = dfb_runtime_plan(rt);
 	ck_assert_ptr_nonnull(p);
-	bool engine = !(_i & 2);
+	bool engine = !(TU_VAR(_i) & 1);
 	ck_assert_uint_eq(p->nthreads, c.sched_threads + 1 + engine);
 	ck_assert_int_eq(p->entries[0].role, DFB_ROLE_ORCHESTRATOR);
 	for (unsigned i = 0; i < c.sched_threads; i++) {
@@ -447,7 +447,7 @@ START_TEST(runtime_synthetic_planned_only)
 	char msg[512];
 	runtime_config(&c, "scatter", "virtual");
 	tu_set(&c, "topology=pack:2 core:8 pu:2");
-	struct dfb_runtime *rt = tu_create(&c, tu_strategies[_i]);
+	struct dfb_runtime *rt = tu_create(&c, TU_STRAT(_i));
 	const struct dfb_plan *p = dfb_runtime_plan(rt);
 	ck_assert(!p->bind);
 	ck_assert_uint_eq(p->npus, 32);
@@ -513,8 +513,8 @@ static Suite *placement_suite(void)
 
 	tc = tcase_create("runtime");
 	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, runtime_compact_bound, 0, 4);
-	tcase_add_loop_test(tc, runtime_synthetic_planned_only, 0, 2);
+	TU_LOOP(tc, runtime_compact_bound, 2);
+	TU_LOOP(tc, runtime_synthetic_planned_only, 1);
 	tcase_add_test(tc, runtime_config_errors);
 	suite_add_tcase(s, tc);
 	return s;

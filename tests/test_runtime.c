@@ -216,7 +216,7 @@ START_TEST(alternating_no_deferral)
 {
 	struct dfb_config c;
 	tu_config(&c, "alternating_matmul_add", BIG_TASKS, COMMON, NULL);
-	run1(&c, tu_strategies[_i]);
+	run1(&c, TU_STRAT(_i));
 }
 END_TEST
 
@@ -225,7 +225,7 @@ START_TEST(alternating_all_deferred_virtual)
 	struct dfb_config c;
 	tu_config(&c, "alternating_matmul_add", BIG_TASKS, COMMON, DEFERRED, "engine=virtual",
 		  "conditions_per_task=2", NULL);
-	run1(&c, tu_strategies[_i]);
+	run1(&c, TU_STRAT(_i));
 }
 END_TEST
 
@@ -240,7 +240,7 @@ START_TEST(alternating_half_deferred_thread)
 	expect_of(&c, &e);
 	ck_assert_uint_gt(e.deferred, c.tasks / 4);
 	ck_assert_uint_lt(e.deferred, c.tasks * 3 / 4);
-	run1(&c, tu_strategies[_i]);
+	run1(&c, TU_STRAT(_i));
 }
 END_TEST
 
@@ -249,7 +249,7 @@ START_TEST(deferred_heavy_virtual)
 	struct dfb_config c;
 	tu_config(&c, "deferred_heavy", BIG_TASKS, COMMON, DEFERRED, "engine=virtual", NULL);
 	ck_assert_uint_eq(c.conditions_per_task, 4);
-	run1(&c, tu_strategies[_i]);
+	run1(&c, TU_STRAT(_i));
 }
 END_TEST
 
@@ -258,7 +258,7 @@ START_TEST(deferred_heavy_thread)
 	struct dfb_config c;
 	tu_config(&c, "deferred_heavy", BIG_TASKS, COMMON, DEFERRED, "engine=thread",
 		  "engine_latency_us=2", NULL);
-	run1(&c, tu_strategies[_i]);
+	run1(&c, TU_STRAT(_i));
 }
 END_TEST
 
@@ -271,7 +271,7 @@ START_TEST(multiblock_deferred_heavy)
 	struct dfb_config c;
 	tu_config(&c, "deferred_heavy", "tasks=40000", COMMON, DEFERRED, "engine=virtual",
 		  "blocks=3", NULL);
-	run1(&c, tu_strategies[_i]);
+	run1(&c, TU_STRAT(_i));
 }
 END_TEST
 
@@ -283,7 +283,7 @@ START_TEST(multiblock_one_condition)
 	struct dfb_config c;
 	tu_config(&c, "alternating_matmul_add", "tasks=40000", COMMON, DEFERRED, "engine=thread",
 		  "blocks=3", "conditions_per_task=1", NULL);
-	run1(&c, tu_strategies[_i]);
+	run1(&c, TU_STRAT(_i));
 }
 END_TEST
 
@@ -292,9 +292,9 @@ END_TEST
  * complete every round. */
 START_TEST(multiblock_one_thread)
 {
-	const char *strategy = tu_strategies[_i / 2];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
-	if (_i % 2)
+	if (TU_VAR(_i))
 		tu_config(&c, "alternating_matmul_add", "tasks=30000", COMMON, DEFERRED,
 			  "engine=thread", "blocks=3", "conditions_per_task=1", "sched_threads=1",
 			  NULL);
@@ -314,7 +314,7 @@ START_TEST(multiblock_no_deferral)
 	struct dfb_config c;
 	tu_config(&c, "deferred_heavy", BIG_TASKS, COMMON, "deferred_fraction=0", "blocks=3",
 		  NULL);
-	run1(&c, tu_strategies[_i]);
+	run1(&c, TU_STRAT(_i));
 }
 END_TEST
 
@@ -324,10 +324,10 @@ END_TEST
 /* Fan-in of 2 (ADD1 <- GEMM1, ADD0), scopes closed by the shape. */
 START_TEST(shape_bgemm)
 {
-	const char *strategy = tu_strategies[_i & 1];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 	tu_config(&c, "benchmark_bgemm", "tasks=100000", COMMON, DEFERRED, "engine=virtual",
-		  (_i & 2) ? "deferred_fraction=1" : "deferred_fraction=0", NULL);
+		  (TU_VAR(_i) & 1) ? "deferred_fraction=1" : "deferred_fraction=0", NULL);
 	run1(&c, strategy);
 }
 END_TEST
@@ -336,9 +336,9 @@ END_TEST
  * chains, and in variant 2 a chain between two groups' UP tasks. */
 START_TEST(shape_paged_attention_unroll)
 {
-	const char *strategy = tu_strategies[_i & 1];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
-	tu_config(&c, "paged_attention_unroll", (_i & 2) ? "variant=2" : "variant=1",
+	tu_config(&c, "paged_attention_unroll", (TU_VAR(_i) & 1) ? "variant=2" : "variant=1",
 		  "tasks=100000", COMMON, DEFERRED, "engine=thread", "deferred_fraction=0.5",
 		  NULL);
 	struct expect e;
@@ -353,10 +353,10 @@ END_TEST
  * is still being submitted. */
 START_TEST(shape_batch_paged_attention)
 {
-	const char *strategy = tu_strategies[_i & 1];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 	tu_config(&c, "batch_paged_attention", "tasks=100000", COMMON, DEFERRED,
-		  "engine=virtual", (_i & 2) ? "deferred_fraction=1" : "deferred_fraction=0",
+		  "engine=virtual", (TU_VAR(_i) & 1) ? "deferred_fraction=1" : "deferred_fraction=0",
 		  NULL);
 	run1(&c, strategy);
 }
@@ -367,12 +367,12 @@ END_TEST
  * task, on every scheduler thread. */
 START_TEST(shape_spmd_mix)
 {
-	const char *strategy = tu_strategies[_i & 1];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
-	tu_config(&c, "spmd_paged_attention", (_i & 4) ? "variant=2" : "variant=1", "tasks=2000",
+	tu_config(&c, "spmd_paged_attention", (TU_VAR(_i) & 2) ? "variant=2" : "variant=1", "tasks=2000",
 		  COMMON, DEFERRED, "engine=virtual", "conditions_per_task=4",
-		  (_i & 2) ? "deferred_fraction=1" : "deferred_fraction=0", NULL);
-	ck_assert_uint_eq(c.blocks, (_i & 4) ? 48 : 24);
+		  (TU_VAR(_i) & 1) ? "deferred_fraction=1" : "deferred_fraction=0", NULL);
+	ck_assert_uint_eq(c.blocks, (TU_VAR(_i) & 2) ? 48 : 24);
 	struct expect e;
 	expect_of(&c, &e);
 	ck_assert_uint_eq(e.subtasks, c.tasks * c.blocks * 3);
@@ -386,10 +386,10 @@ END_TEST
  * a depth-1 scope of 8 tasks, a depth-2 scope of 4). */
 START_TEST(shape_nested_scopes)
 {
-	const char *strategy = tu_strategies[_i & 1];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 	tu_config(&c, "nested_scopes", "tasks=65000", COMMON, DEFERRED, "window=16",
-		  "scope_tasks=8", "engine=virtual", _i < 2 ? "deferred_fraction=1" : "deferred_fraction=0",
+		  "scope_tasks=8", "engine=virtual", TU_VAR(_i) == 0 ? "deferred_fraction=1" : "deferred_fraction=0",
 		  NULL);
 	ck_assert_uint_eq(c.rings, 4); /* upstream PTO2_MAX_RING_DEPTH; the shape uses 3 */
 	run1(&c, strategy);
@@ -402,7 +402,7 @@ START_TEST(nested_scopes_too_few_rings)
 {
 	struct dfb_config c;
 	tu_config(&c, "nested_scopes", "tasks=130", COMMON, "rings=2", NULL);
-	struct dfb_runtime *rt = tu_create(&c, tu_strategies[_i]);
+	struct dfb_runtime *rt = tu_create(&c, TU_STRAT(_i));
 	struct dfb_round_result r;
 	ck_assert_int_eq(dfb_runtime_run_round(rt, &r), -1);
 	ck_assert_int_eq(r.error.code, DFB_ERR_INVARIANT);
@@ -413,10 +413,10 @@ END_TEST
 
 START_TEST(shape_dummy_task)
 {
-	const char *strategy = tu_strategies[_i & 1];
+	const char *strategy = TU_STRAT(_i);
 	static const char *const variant[] = {"variant=1", "variant=2", "variant=3"};
 	struct dfb_config c;
-	tu_config(&c, "dummy_task", variant[_i / 2], "tasks=100000", COMMON, DEFERRED,
+	tu_config(&c, "dummy_task", variant[TU_VAR(_i)], "tasks=100000", COMMON, DEFERRED,
 		  "engine=virtual", NULL);
 	struct expect e;
 	expect_of(&c, &e);
@@ -429,10 +429,10 @@ END_TEST
  * their consumers wait on them and on a plain producer. */
 START_TEST(shape_deferred_notify_demo)
 {
-	const char *strategy = tu_strategies[_i & 1];
+	const char *strategy = TU_STRAT(_i);
 	struct dfb_config c;
 	tu_config(&c, "deferred_notify_demo", "tasks=60000", COMMON, "max_async_waits=1024",
-		  (_i & 2) ? "engine=thread" : "engine=virtual", "engine_latency_us=1", NULL);
+		  (TU_VAR(_i) & 1) ? "engine=thread" : "engine=virtual", "engine_latency_us=1", NULL);
 	struct expect e;
 	expect_of(&c, &e);
 	ck_assert_uint_eq(e.deferred, c.tasks / 3);
@@ -446,7 +446,7 @@ START_TEST(consecutive_rounds)
 {
 	struct dfb_config c;
 	tu_config(&c, "deferred_heavy", "tasks=20000", COMMON, DEFERRED, "engine=thread", NULL);
-	run_rounds(&c, tu_strategies[_i], 5, NULL);
+	run_rounds(&c, TU_STRAT(_i), 5, NULL);
 }
 END_TEST
 
@@ -458,9 +458,9 @@ START_TEST(consecutive_rounds_odd_sizes)
 	static const char *const shape[] = {"deferred_heavy", "paged_attention_unroll",
 					    "dummy_task", "benchmark_bgemm"};
 	struct dfb_config c;
-	tu_config(&c, shape[_i / 2], "tasks=10007", COMMON, DEFERRED, "engine=virtual",
+	tu_config(&c, shape[TU_VAR(_i)], "tasks=10007", COMMON, DEFERRED, "engine=virtual",
 		  "chains=7", "deferred_fraction=0.7", NULL);
-	run_rounds(&c, tu_strategies[_i & 1], 4, NULL);
+	run_rounds(&c, TU_STRAT(_i), 4, NULL);
 }
 END_TEST
 
@@ -473,7 +473,7 @@ START_TEST(single_scheduler)
 	tu_config(&c, "deferred_heavy", "tasks=30000", COMMON, DEFERRED, "engine=virtual",
 		  "sched_threads=1", "aic_cores=2", "aiv_cores=4", NULL);
 	struct dfb_round_result r;
-	run_rounds(&c, tu_strategies[_i], 1, &r);
+	run_rounds(&c, TU_STRAT(_i), 1, &r);
 	ck_assert_uint_eq(r.counters.lock_misses, 0); /* nobody else to hold it */
 	ck_assert_uint_eq(r.counters.poll_lock_misses, 0);
 }
@@ -485,7 +485,7 @@ START_TEST(no_dual_slot)
 	struct dfb_config c;
 	tu_config(&c, "deferred_heavy", "tasks=30000", COMMON, DEFERRED, "engine=virtual",
 		  "dual_slot=0", "conditions_per_task=8", NULL);
-	run1(&c, tu_strategies[_i]);
+	run1(&c, TU_STRAT(_i));
 }
 END_TEST
 
@@ -495,7 +495,7 @@ START_TEST(max_conditions)
 	struct dfb_config c;
 	tu_config(&c, "deferred_heavy", "tasks=5000", COMMON, DEFERRED, "engine=thread",
 		  "conditions_per_task=64", NULL);
-	run1(&c, tu_strategies[_i]);
+	run1(&c, TU_STRAT(_i));
 }
 END_TEST
 
@@ -506,7 +506,7 @@ START_TEST(no_local_ready_batch_one)
 	struct dfb_config c;
 	tu_config(&c, "benchmark_bgemm", "tasks=40000", COMMON, DEFERRED, "engine=virtual",
 		  "local_ready=0", "release_batch=1", "deferred_fraction=0.5", NULL);
-	run1(&c, tu_strategies[_i]);
+	run1(&c, TU_STRAT(_i));
 }
 END_TEST
 
@@ -521,7 +521,7 @@ START_TEST(registrations_count_fins)
 	struct dfb_config c;
 	tu_config(&c, "deferred_heavy", "tasks=5000", COMMON, DEFERRED, "engine=virtual", NULL);
 	struct dfb_round_result r;
-	run_rounds(&c, tu_strategies[_i], 1, &r);
+	run_rounds(&c, TU_STRAT(_i), 1, &r);
 	ck_assert_uint_eq(r.counters.fin_events, c.tasks);
 	ck_assert_uint_eq(r.counters.registrations, r.counters.fin_events);
 }
@@ -541,8 +541,8 @@ START_TEST(mailbox_full_tiny_ring)
 		  "mailbox_capacity=4", "conditions_per_task=8", "sched_threads=1",
 		  "hang_budget_ms=5000", "mailbox_full_drain=1", NULL);
 	struct dfb_round_result r;
-	run_rounds(&c, tu_strategies[_i], 1, &r);
-	if (_i == 1)
+	run_rounds(&c, TU_STRAT(_i), 1, &r);
+	if (!strcmp(TU_STRAT(_i), "mailbox"))
 		ck_assert_uint_gt(r.counters.mailbox_full_retries, 0);
 }
 END_TEST
@@ -556,7 +556,7 @@ START_TEST(mailbox_full_upstream_capacity)
 		  "engine=virtual", "conditions_per_task=64", "sched_threads=1",
 		  "kernel_us=20", "hang_budget_ms=5000", "mailbox_full_drain=1", NULL);
 	ck_assert_uint_eq(c.mailbox_capacity, 4096);
-	run1(&c, tu_strategies[_i]);
+	run1(&c, TU_STRAT(_i));
 }
 END_TEST
 
@@ -573,7 +573,8 @@ START_TEST(mailbox_full_upstream_hang_reported)
 	tu_config(&c, "alternating_matmul_add", "tasks=3000", COMMON, DEFERRED,
 		  "engine=virtual", "conditions_per_task=64", "sched_threads=1",
 		  "mailbox_capacity=64", "hang_budget_ms=300", NULL);
-	ck_assert_uint_eq(c.mailbox_full_drain, 0);
+	ck_assert_uint_eq(dfb_config_sopt(&c, dfb_strategy_find("mailbox"))[1], 0); /* full_drain */
+	ck_assert_str_eq(dfb_config_key("mailbox_full_drain")->owner, "mailbox");
 	struct dfb_error err;
 	struct dfb_runtime *rt = dfb_runtime_create(&c, dfb_strategy_find("mailbox"), &err);
 	ck_assert_ptr_nonnull(rt);
@@ -600,7 +601,7 @@ START_TEST(baseline_poll_full_batch)
 	tu_config(&c, "alternating_matmul_add", "tasks=2", "verify=1", "deferred_fraction=1",
 		  "conditions_per_task=1", "engine=virtual", "engine_latency_us=0",
 		  "kernel_us=200", "sched_threads=1", "release_batch=1", NULL);
-	c.spinlock_release_in_place = _i == 1;
+	tu_set(&c, _i == 1 ? "spinlock_release_in_place=1" : "spinlock_release_in_place=0");
 	struct dfb_runtime *rt = tu_create(&c, strategy[_i]);
 	struct dfb_round_result r;
 	int rc = dfb_runtime_run_round(rt, &r);
@@ -626,14 +627,14 @@ END_TEST
 START_TEST(orch_to_sched_joins)
 {
 	struct dfb_config c;
-	tu_config(&c, "deferred_heavy", _i & 2 ? "tasks=1000" : "tasks=3000", COMMON, DEFERRED,
-		  _i & 2 ? "engine=thread" : "engine=virtual", "orch_to_sched=1", NULL);
+	tu_config(&c, "deferred_heavy", (TU_VAR(_i) & 1) ? "tasks=1000" : "tasks=3000", COMMON, DEFERRED,
+		  (TU_VAR(_i) & 1) ? "engine=thread" : "engine=virtual", "orch_to_sched=1", NULL);
 	struct expect e;
 	expect_of(&c, &e);
-	struct dfb_runtime *rt = tu_create(&c, tu_strategies[_i & 1]);
+	struct dfb_runtime *rt = tu_create(&c, TU_STRAT(_i));
 	for (int round = 0; round < 2; round++) {
 		struct dfb_round_result r;
-		check_ok(dfb_runtime_run_round(rt, &r), &c, tu_strategies[_i & 1], &r, &e);
+		check_ok(dfb_runtime_run_round(rt, &r), &c, TU_STRAT(_i), &r, &e);
 		ck_assert_uint_eq(rt->nsched_all, rt->nsched + 1);
 		ck_assert_uint_eq(atomic_load(&rt->active_sched), rt->nsched_all);
 		ck_assert_uint_ne(rt->sched[rt->nsched].sched_start, 0);
@@ -657,7 +658,45 @@ START_TEST(platform_a5)
 	ck_assert_uint_eq(c.aic_cores, 36);
 	ck_assert_uint_eq(c.aiv_cores, 72);
 	ck_assert_uint_eq(c.sched_threads, 6);
-	run1(&c, tu_strategies[_i]);
+	run1(&c, TU_STRAT(_i));
+}
+END_TEST
+
+/* A strategy's keys are its own: in the one key table with their owner,
+ * stored in its part of the configuration, read through dfb_sopt. */
+START_TEST(strategy_keys_are_its_own)
+{
+	struct dfb_config c;
+	tu_config(&c, "deferred_heavy", NULL);
+	size_t owned = 0;
+	for (size_t s = 0; s < dfb_nstrategies; s++) {
+		const struct dfb_strategy *st = dfb_strategies[s];
+		const uint64_t *o = dfb_config_sopt(&c, st);
+		ck_assert(o >= c.sopt && o + st->nkeys <= c.sopt + DFB_SOPT_MAX);
+		for (size_t k = 0; k < st->nkeys; k++) {
+			const struct dfb_key *key = dfb_config_key(st->keys[k].name);
+			ck_assert_ptr_nonnull(key);
+			ck_assert_str_eq(key->owner, st->name);
+			ck_assert_uint_eq(o[k], 0); /* off by default */
+			char kv[128];
+			snprintf(kv, sizeof(kv), "%s=1", key->name);
+			tu_set(&c, kv);
+			ck_assert_uint_eq(o[k], 1);
+			owned++;
+		}
+	}
+	ck_assert_uint_ge(owned, 5);
+	ck_assert_ptr_null(dfb_config_key("tasks")->owner);
+	/* Each strategy's slots are apart: setting one sets nothing else. */
+	uint64_t sum = 0;
+	for (size_t i = 0; i < DFB_SOPT_MAX; i++)
+		sum += c.sopt[i];
+	ck_assert_uint_eq(sum, owned);
+	/* The runtime hands the strategy its own values. */
+	struct dfb_runtime *rt = tu_create(&c, "mailbox");
+	ck_assert(dfb_sopt(rt, 1) == 1);
+	ck_assert_ptr_nonnull(dfb_sstate(rt));
+	dfb_runtime_destroy(rt);
 }
 END_TEST
 
@@ -668,56 +707,57 @@ static Suite *runtime_suite(void)
 
 	tc = tcase_create("ring_wrap");
 	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
-	tcase_add_loop_test(tc, alternating_no_deferral, 0, 2);
-	tcase_add_loop_test(tc, alternating_all_deferred_virtual, 0, 2);
-	tcase_add_loop_test(tc, alternating_half_deferred_thread, 0, 2);
-	tcase_add_loop_test(tc, deferred_heavy_virtual, 0, 2);
-	tcase_add_loop_test(tc, deferred_heavy_thread, 0, 2);
+	TU_LOOP(tc, alternating_no_deferral, 1);
+	TU_LOOP(tc, alternating_all_deferred_virtual, 1);
+	TU_LOOP(tc, alternating_half_deferred_thread, 1);
+	TU_LOOP(tc, deferred_heavy_virtual, 1);
+	TU_LOOP(tc, deferred_heavy_thread, 1);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("multi_block");
 	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
-	tcase_add_loop_test(tc, multiblock_deferred_heavy, 0, 2);
-	tcase_add_loop_test(tc, multiblock_one_condition, 0, 2);
-	tcase_add_loop_test(tc, multiblock_one_thread, 0, 4);
-	tcase_add_loop_test(tc, multiblock_no_deferral, 0, 2);
+	TU_LOOP(tc, multiblock_deferred_heavy, 1);
+	TU_LOOP(tc, multiblock_one_condition, 1);
+	TU_LOOP(tc, multiblock_one_thread, 2);
+	TU_LOOP(tc, multiblock_no_deferral, 1);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shapes");
 	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
-	tcase_add_loop_test(tc, shape_bgemm, 0, 4);
-	tcase_add_loop_test(tc, shape_paged_attention_unroll, 0, 4);
-	tcase_add_loop_test(tc, shape_batch_paged_attention, 0, 4);
-	tcase_add_loop_test(tc, shape_spmd_mix, 0, 8);
-	tcase_add_loop_test(tc, shape_dummy_task, 0, 6);
-	tcase_add_loop_test(tc, shape_nested_scopes, 0, 4);
-	tcase_add_loop_test(tc, nested_scopes_too_few_rings, 0, 2);
-	tcase_add_loop_test(tc, shape_deferred_notify_demo, 0, 4);
+	TU_LOOP(tc, shape_bgemm, 2);
+	TU_LOOP(tc, shape_paged_attention_unroll, 2);
+	TU_LOOP(tc, shape_batch_paged_attention, 2);
+	TU_LOOP(tc, shape_spmd_mix, 4);
+	TU_LOOP(tc, shape_dummy_task, 3);
+	TU_LOOP(tc, shape_nested_scopes, 2);
+	TU_LOOP(tc, nested_scopes_too_few_rings, 1);
+	TU_LOOP(tc, shape_deferred_notify_demo, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rounds");
 	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
-	tcase_add_loop_test(tc, consecutive_rounds, 0, 2);
-	tcase_add_loop_test(tc, consecutive_rounds_odd_sizes, 0, 8);
+	TU_LOOP(tc, consecutive_rounds, 1);
+	TU_LOOP(tc, consecutive_rounds_odd_sizes, 4);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("regimes");
 	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
-	tcase_add_loop_test(tc, single_scheduler, 0, 2);
-	tcase_add_loop_test(tc, no_dual_slot, 0, 2);
-	tcase_add_loop_test(tc, max_conditions, 0, 2);
-	tcase_add_loop_test(tc, no_local_ready_batch_one, 0, 2);
+	TU_LOOP(tc, single_scheduler, 1);
+	TU_LOOP(tc, no_dual_slot, 1);
+	TU_LOOP(tc, max_conditions, 1);
+	TU_LOOP(tc, no_local_ready_batch_one, 1);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("regressions");
 	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
-	tcase_add_loop_test(tc, registrations_count_fins, 0, 2);
-	tcase_add_loop_test(tc, mailbox_full_tiny_ring, 0, 2);
-	tcase_add_loop_test(tc, mailbox_full_upstream_capacity, 0, 2);
+	TU_LOOP(tc, registrations_count_fins, 1);
+	TU_LOOP(tc, mailbox_full_tiny_ring, 1);
+	TU_LOOP(tc, mailbox_full_upstream_capacity, 1);
 	tcase_add_test(tc, mailbox_full_upstream_hang_reported);
 	tcase_add_loop_test(tc, baseline_poll_full_batch, 0, 3);
-	tcase_add_loop_test(tc, orch_to_sched_joins, 0, 4);
-	tcase_add_loop_test(tc, platform_a5, 0, 2);
+	TU_LOOP(tc, orch_to_sched_joins, 2);
+	TU_LOOP(tc, platform_a5, 1);
+	tcase_add_test(tc, strategy_keys_are_its_own);
 	suite_add_tcase(s, tc);
 	return s;
 }

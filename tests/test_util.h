@@ -68,7 +68,12 @@ static inline struct dfb_runtime *tu_create(const struct dfb_config *c, const ch
 	return rt;
 }
 
-/* The two strategies, indexed by a loop test's _i. */
-static const char *const tu_strategies[] = {"spinlock", "mailbox"};
+/* Loop tests run on every registered strategy: TU_LOOP(tc, test, V)
+ * registers V variants times every strategy; in the test, TU_STRAT(_i) is
+ * the strategy's name and TU_VAR(_i) the variant (0..V-1). */
+#define TU_NSTRAT ((int)dfb_nstrategies)
+#define TU_STRAT(i) dfb_strategy_name(dfb_strategies[(i) % TU_NSTRAT])
+#define TU_VAR(i) ((i) / TU_NSTRAT)
+#define TU_LOOP(tc, test, nvariants) tcase_add_loop_test(tc, test, 0, (nvariants) * TU_NSTRAT)
 
 #endif
