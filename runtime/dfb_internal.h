@@ -542,6 +542,41 @@ static inline uint64_t dfb_sopt(const struct dfb_runtime *rt, size_t i)
 	return rt->sopt[i];
 }
 
+/* ---- the mailbox strategies' ring and consumer (strategy_mailbox.c) ----
+ * mailbox and mailbox-batch share the merged mailbox's ring, drain and
+ * transport; their private state is this struct. */
+struct dfb_mbs {
+	struct dfb_mailbox mb;
+	bool full_drain;                 /* mailbox_full_drain, resolved at init */
+};
+int dfb_mbs_init(struct dfb_runtime *rt, bool refresh_head, bool cached_tail, bool full_drain);
+void dfb_mbs_fini(struct dfb_runtime *rt);
+void dfb_mbs_reset(struct dfb_runtime *rt);
+/* The consumer's drain, under the wait-list lock; returns the tasks it
+ * completed.  An error is raised and stops the round. */
+uint32_t dfb_mbs_drain(struct dfb_sched *s);
+/* The same, but a CONDITION of the same task as the one before it reuses
+ * that one's entry instead of searching the list (mailbox-batch). */
+uint32_t dfb_mbs_drain_batched(struct dfb_sched *s);
+bool dfb_mbs_has_pending(struct dfb_runtime *rt);
+void dfb_mbs_dump(struct dfb_runtime *rt, char *buf, size_t len);
+bool dfb_mbs_check_drained(struct dfb_runtime *rt, char *msg, size_t len);
+bool dfb_mbs_transport_push(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
+			    struct dfb_counters *c);
+uint64_t dfb_mbs_transport_drain(struct dfb_runtime *rt, struct dfb_msg_payload *buf,
+				 uint64_t cap, struct dfb_counters *c);
+/* A push found the ring full: counts it (upstream's mpsc_skipped_count),
+ * then drains (full_drain, if the lock is free) or spin-hints.  False when
+ * the round is stopping. */
+bool dfb_mbs_full(struct dfb_sched *s);
+void dfb_mbs_count_skipped(struct dfb_sched *s);
+/* The FIN's slab checks every mailbox strategy makes before it sends:
+ * false after raising SLAB_ERROR or REGISTRATION_FAILED. */
+bool dfb_mbs_slab_ok(struct dfb_sched *s, const struct dfb_subtask *st,
+		     const struct dfb_slab *slab);
+/* The CONDITION message of slab entry e for task `token`. */
+void dfb_mbs_condition(const struct dfb_slab_entry *e, uint64_t token, struct dfb_msg_payload *m);
+
 /* Clears the stop flag and the error before a round.  Control thread. */
 void dfb_round_control_reset(struct dfb_runtime *rt);
 

@@ -153,6 +153,38 @@ static inline bool dfb_mailbox_try_push_cached(struct dfb_mailbox *mb,
 	return dfb_mailbox_push_impl(mb, m, cas_retries, true);
 }
 
+/* Producer side, any thread: claims k consecutive cells (1 <= k <=
+ * capacity) with one CAS on head, the claim the mailbox-batch strategy
+ * makes for all of a FIN's messages.  On success *first is the first
+ * claimed position; the caller fills and publishes each with
+ * dfb_mailbox_publish (in any order: the consumer stops at the first
+ * unpublished cell, so claim order is kept).  False when fewer than k
+ * cells are free.  Same ordering argument as dfb_mailbox_push_impl. */
+static inline bool dfb_mailbox_try_claim(struct dfb_mailbox *mb, uint64_t k, uint64_t *first,
+					 uint64_t *cas_retries)
+{
+	for (;;) {
+		uint64_t h = atomic_load_explicit(&mb->head, memory_order_relaxed);
+		/* acquire: pairs with the consumer's release store of tail, so
+		 * its copy-out of every cell we reuse happens before our
+		 * payload stores into them. */
+		uint64_t t = atomic_load_explicit(&mb->tail, memory_order_acquire);
+		if ((int64_t)(h - t) < 0)
+			continue; /* a head older than that tail: re-read both */
+		if (h - t + k > mb->capacity)
+			return false;
+		/* relaxed: the claim orders nothing by itself; publication is
+		 * each cell's seq store. */
+		if (atomic_compare_exchange_weak_explicit(&mb->head, &h, h + k,
+							  memory_order_relaxed,
+							  memory_order_relaxed)) {
+			*first = h;
+			return true;
+		}
+		++*cas_retries;
+	}
+}
+
 /* Consumer side, one thread at a time: upstream's try_pop.  Copies the next
  * message in claim order into *out; returns false when the ring is empty
  * (tail has reached the head it reads) or at the first unpublished cell (a

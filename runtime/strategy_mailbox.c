@@ -20,22 +20,18 @@ static const struct dfb_key mailbox_keys[MB__NKEYS] = {
 			    "(upstream: 0)", NULL},
 };
 
-/* The private state: the ring. */
-struct mailbox_state {
-	struct dfb_mailbox mb;
-};
-
+/* The private state is struct dfb_mbs (dfb_internal.h): the ring and the
+ * options resolved at init, shared with the other mailbox strategies,
+ * which use this file's consumer. */
 static inline struct dfb_mailbox *ring(const struct dfb_runtime *rt)
 {
-	return &((struct mailbox_state *)dfb_sstate(rt))->mb;
+	return &((struct dfb_mbs *)dfb_sstate(rt))->mb;
 }
-
-static uint32_t mailbox_drain(struct dfb_sched *s);
 
 /* A push refused by a full ring: upstream counts it in the wait list's
  * shared mpsc_skipped_count (relaxed fetch_add beside `count`); with
  * waitlist_padded each thread counts its own. */
-static inline void count_skipped(struct dfb_sched *s)
+void dfb_mbs_count_skipped(struct dfb_sched *s)
 {
 	struct dfb_runtime *rt = s->rt;
 	if (rt->wl.padded)
@@ -50,29 +46,64 @@ static inline void count_skipped(struct dfb_sched *s)
  * nobody drains it and the round hangs (reported as SCHED_HANG).  The
  * mailbox_full_drain deviation lets a producer that finds the ring full
  * drain it itself when it can take the lock. */
-static bool push(struct dfb_sched *s, const struct dfb_msg_payload *m)
+bool dfb_mbs_full(struct dfb_sched *s)
 {
 	struct dfb_runtime *rt = s->rt;
-	struct dfb_mailbox *mb = ring(rt);
-	while (!(mb->cached_tail ? dfb_mailbox_try_push_cached(mb, m, &s->c.cas_retries)
-				 : dfb_mailbox_try_push(mb, m, &s->c.cas_retries))) {
-		dfb_set_phase(s, DFB_PH_PUSH); /* what a hang dump shows */
-		count_skipped(s);
-		if (dfb_sopt(rt, MB_FULL_DRAIN) && dfb_wl_try_lock(&rt->wl)) {
-			mailbox_drain(s);
-			dfb_wl_unlock(&rt->wl);
-		} else {
-			dfb_spin_hint(rt->hint);
-		}
-		if (dfb_stopped(rt))
-			return false;
+	dfb_set_phase(s, DFB_PH_PUSH); /* what a hang dump shows */
+	dfb_mbs_count_skipped(s);
+	if (((struct dfb_mbs *)dfb_sstate(rt))->full_drain && dfb_wl_try_lock(&rt->wl)) {
+		rt->strategy->drain(s); /* the strategy's own drain */
+		dfb_wl_unlock(&rt->wl);
+	} else {
+		dfb_spin_hint(rt->hint);
 	}
+	return !dfb_stopped(rt);
+}
+
+bool dfb_mbs_slab_ok(struct dfb_sched *s, const struct dfb_subtask *st,
+		     const struct dfb_slab *slab)
+{
+	struct dfb_runtime *rt = s->rt;
+	if (slab->error_code) {
+		/* Upstream publishes the kernel's own code. */
+		dfb_raise_task(rt, DFB_ERR_SLAB_ERROR, slab->error_code, st->task_index, st->token,
+			       s->id, "slab error code %d", slab->error_code);
+		return false;
+	}
+	if (slab->count > rt->max_cond) {
+		dfb_raise_task(rt, DFB_ERR_REGISTRATION_FAILED,
+			       dfb_err_upstream_status(DFB_ERR_REGISTRATION_FAILED), st->task_index,
+			       st->token, s->id, "slab count %u exceeds %u", slab->count,
+			       rt->max_cond);
+		return false;
+	}
+	return true;
+}
+
+void dfb_mbs_condition(const struct dfb_slab_entry *e, uint64_t token, struct dfb_msg_payload *m)
+{
+	*m = (struct dfb_msg_payload){
+		.task_token = token,
+		.addr = e->addr,
+		.expected_value = e->expected_value,
+		.engine = e->engine,
+		.completion_type = e->completion_type,
+		.kind = DFB_MSG_CONDITION,
+	};
+}
+
+static bool push(struct dfb_sched *s, const struct dfb_msg_payload *m)
+{
+	struct dfb_mailbox *mb = ring(s->rt);
+	while (!(mb->cached_tail ? dfb_mailbox_try_push_cached(mb, m, &s->c.cas_retries)
+				 : dfb_mailbox_try_push(mb, m, &s->c.cas_retries)))
+		if (!dfb_mbs_full(s))
+			return false;
 	return true;
 }
 
 static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct dfb_subtask *st)
 {
-	struct dfb_runtime *rt = s->rt;
 	struct dfb_slot *slot = st->slot;
 	/* Read before on_subtask_complete: once another FIN or the consumer
 	 * completes the task, its slot may be released and reused. */
@@ -84,21 +115,9 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 
 	if (payload) {
 		const struct dfb_slab *slab = &core->slab[st->parity];
-		int32_t slab_err = slab->error_code;
-		if (slab_err) {
-			/* Upstream publishes the kernel's own code. */
-			dfb_raise_task(rt, DFB_ERR_SLAB_ERROR, slab_err, st->task_index, st->token,
-				       s->id, "slab error code %d", slab_err);
+		if (!dfb_mbs_slab_ok(s, st, slab))
 			return;
-		}
 		uint32_t cond_count = slab->count;
-		if (cond_count > rt->max_cond) {
-			dfb_raise_task(rt, DFB_ERR_REGISTRATION_FAILED,
-				       dfb_err_upstream_status(DFB_ERR_REGISTRATION_FAILED),
-				       st->task_index, st->token, s->id, "slab count %u exceeds %u",
-				       cond_count, rt->max_cond);
-			return;
-		}
 		if (cond_count > 0) {
 			/* release: kept as upstream wrote it; the acq_rel
 			 * fetch_add in on_subtask_complete below already
@@ -111,15 +130,8 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 			if (dfb_orphaned(s, slot, st, token, cond_count))
 				return;
 			for (uint32_t i = 0; i < cond_count; i++) {
-				const struct dfb_slab_entry *e = &slab->entries[i];
-				struct dfb_msg_payload m = {
-					.task_token = token,
-					.addr = e->addr,
-					.expected_value = e->expected_value,
-					.engine = e->engine,
-					.completion_type = e->completion_type,
-					.kind = DFB_MSG_CONDITION,
-				};
+				struct dfb_msg_payload m;
+				dfb_mbs_condition(&slab->entries[i], token, &m);
 				if (!push(s, &m))
 					return;
 			}
@@ -155,16 +167,22 @@ static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct df
 
 /* Upstream's drain with a scheduler-aware sink; returns the tasks it
  * completed inline.  An error is raised and stops the round. */
-static uint32_t mailbox_drain(struct dfb_sched *s)
+static uint32_t drain(struct dfb_sched *s, bool remember)
 {
 	struct dfb_runtime *rt = s->rt;
 	struct dfb_msg_payload m;
 	uint32_t completed = 0;
+	/* remember: the entry of the last CONDITION, for the next one of the
+	 * same task (a batch claim sends them together).  Entries only move
+	 * when the poll walk removes one, never during a drain. */
+	struct dfb_wait_entry *last = NULL;
 
 	while (dfb_mailbox_try_pop(ring(rt), &m)) {
 		s->c.drained_msgs++;
 		if (m.kind == DFB_MSG_CONDITION) {
-			struct dfb_wait_entry *e = dfb_wl_find(&rt->wl, m.task_token);
+			struct dfb_wait_entry *e = remember && last && last->task_token == m.task_token
+							   ? last
+							   : dfb_wl_find(&rt->wl, m.task_token);
 			if (!e && !(e = dfb_wl_create(&rt->wl, m.task_token, NULL))) {
 				dfb_raise(rt, DFB_ERR_ASYNC_WAIT_OVERFLOW, NULL, s->id,
 					  "task token %#llx needs a wait entry; all %u in use",
@@ -178,6 +196,7 @@ static uint32_t mailbox_drain(struct dfb_sched *s)
 					  (unsigned long long)m.task_token, rt->wl.max_conditions);
 				return completed;
 			}
+			last = e;
 		} else if (m.kind == DFB_MSG_TASK_NORMAL_DONE) {
 			struct dfb_slot *slot = (struct dfb_slot *)(uintptr_t)m.addr;
 			struct dfb_wait_entry *e = dfb_wl_find(&rt->wl, m.task_token);
@@ -208,36 +227,54 @@ static uint32_t mailbox_drain(struct dfb_sched *s)
 	return completed;
 }
 
-static bool mailbox_has_pending(struct dfb_runtime *rt)
+/* Upstream's drain: every CONDITION looks its entry up. */
+uint32_t dfb_mbs_drain(struct dfb_sched *s)
+{
+	return drain(s, false);
+}
+
+uint32_t dfb_mbs_drain_batched(struct dfb_sched *s)
+{
+	return drain(s, true);
+}
+
+bool dfb_mbs_has_pending(struct dfb_runtime *rt)
 {
 	return dfb_mailbox_has_pending(ring(rt));
 }
 
-static int mailbox_init(struct dfb_runtime *rt)
+int dfb_mbs_init(struct dfb_runtime *rt, bool refresh_head, bool cached_tail, bool full_drain)
 {
-	struct dfb_mailbox *mb = ring(rt);
-	if (dfb_mailbox_init(mb, rt->cfg.mailbox_capacity))
+	struct dfb_mbs *st = dfb_sstate(rt);
+	if (dfb_mailbox_init(&st->mb, rt->cfg.mailbox_capacity))
 		return -1;
-	mb->refresh_stale_head = dfb_sopt(rt, MB_REFRESH_HEAD) != 0;
-	mb->cached_tail = dfb_sopt(rt, MB_CACHED_TAIL) != 0;
+	st->mb.refresh_stale_head = refresh_head;
+	st->mb.cached_tail = cached_tail;
+	st->full_drain = full_drain;
 	return 0;
 }
 
-static void mailbox_fini(struct dfb_runtime *rt)
+static int mailbox_init(struct dfb_runtime *rt)
+{
+	return dfb_mbs_init(rt, dfb_sopt(rt, MB_REFRESH_HEAD) != 0,
+			    dfb_sopt(rt, MB_CACHED_TAIL) != 0, dfb_sopt(rt, MB_FULL_DRAIN) != 0);
+}
+
+void dfb_mbs_fini(struct dfb_runtime *rt)
 {
 	if (dfb_sstate(rt))
 		dfb_mailbox_fini(ring(rt));
 }
 
 /* A failed round can leave messages behind: dropped before the next. */
-static void mailbox_reset(struct dfb_runtime *rt)
+void dfb_mbs_reset(struct dfb_runtime *rt)
 {
 	struct dfb_msg_payload m;
 	while (dfb_mailbox_try_pop(ring(rt), &m))
 		;
 }
 
-static void mailbox_dump(struct dfb_runtime *rt, char *buf, size_t len)
+void dfb_mbs_dump(struct dfb_runtime *rt, char *buf, size_t len)
 {
 	struct dfb_mailbox *mb = ring(rt);
 	snprintf(buf, len, "ring head %llu, tail %llu, capacity %llu%s",
@@ -246,7 +283,7 @@ static void mailbox_dump(struct dfb_runtime *rt, char *buf, size_t len)
 		 dfb_mailbox_has_pending(mb) ? ", not empty" : ", empty");
 }
 
-static bool mailbox_check_drained(struct dfb_runtime *rt, char *msg, size_t len)
+bool dfb_mbs_check_drained(struct dfb_runtime *rt, char *msg, size_t len)
 {
 	if (!dfb_mailbox_has_pending(ring(rt)))
 		return true;
@@ -258,7 +295,7 @@ static bool mailbox_check_drained(struct dfb_runtime *rt, char *msg, size_t len)
  * as the FIN path makes it (cached_tail per the configuration); the single
  * consumer thread pops without the wait-list lock, which only serialises
  * consumers. */
-static bool mailbox_transport_push(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
+bool dfb_mbs_transport_push(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
 				   struct dfb_counters *c)
 {
 	struct dfb_mailbox *mb = ring(rt);
@@ -268,7 +305,7 @@ static bool mailbox_transport_push(struct dfb_runtime *rt, const struct dfb_msg_
 	return ok;
 }
 
-static uint64_t mailbox_transport_drain(struct dfb_runtime *rt, struct dfb_msg_payload *buf,
+uint64_t dfb_mbs_transport_drain(struct dfb_runtime *rt, struct dfb_msg_payload *buf,
 					uint64_t cap, struct dfb_counters *c)
 {
 	(void)c;
@@ -281,18 +318,18 @@ static uint64_t mailbox_transport_drain(struct dfb_runtime *rt, struct dfb_msg_p
 const struct dfb_strategy dfb_strategy_mailbox = {
 	.name = "mailbox",
 	.summary = "lock-free MPSC mailbox drained by the wait-list holder (upstream PR #895, 4798fd2ed)",
-	.state_size = sizeof(struct mailbox_state),
+	.state_size = sizeof(struct dfb_mbs),
 	.keys = mailbox_keys,
 	.nkeys = MB__NKEYS,
 	.init = mailbox_init,
-	.fini = mailbox_fini,
-	.reset = mailbox_reset,
+	.fini = dfb_mbs_fini,
+	.reset = dfb_mbs_reset,
 	.on_fin = mailbox_on_fin,
-	.drain = mailbox_drain,
-	.has_pending = mailbox_has_pending,
+	.drain = dfb_mbs_drain,
+	.has_pending = dfb_mbs_has_pending,
 	.poll_full_batch_fails = NULL, /* 4798fd2ed releases a full batch in place */
-	.transport_push = mailbox_transport_push,
-	.transport_drain = mailbox_transport_drain,
-	.dump = mailbox_dump,
-	.check_drained = mailbox_check_drained,
+	.transport_push = dfb_mbs_transport_push,
+	.transport_drain = dfb_mbs_transport_drain,
+	.dump = dfb_mbs_dump,
+	.check_drained = dfb_mbs_check_drained,
 };
