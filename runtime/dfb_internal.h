@@ -555,6 +555,15 @@ void dfb_mbs_reset(struct dfb_runtime *rt);
 /* The consumer's drain, under the wait-list lock; returns the tasks it
  * completed.  An error is raised and stops the round. */
 uint32_t dfb_mbs_drain(struct dfb_sched *s);
+/* One drained message, on the consumer under the wait-list lock: a
+ * CONDITION appended to its task's entry, a NORMAL_DONE marking it or
+ * completing the task.  Returns 1 when it completed a task, 0 otherwise,
+ * -1 after raising an error (which stops the round).  last, when not NULL:
+ * the entry of the previous CONDITION, reused for the next one of the same
+ * task instead of a search (entries move only in the poll walk, never
+ * during a drain); NULL looks every one up, as upstream does. */
+int dfb_mbs_consume(struct dfb_sched *s, const struct dfb_msg_payload *m,
+		    struct dfb_wait_entry **last);
 /* The same, but a CONDITION of the same task as the one before it reuses
  * that one's entry instead of searching the list (mailbox-batch). */
 uint32_t dfb_mbs_drain_batched(struct dfb_sched *s);
@@ -566,9 +575,10 @@ bool dfb_mbs_transport_push(struct dfb_runtime *rt, const struct dfb_msg_payload
 uint64_t dfb_mbs_transport_drain(struct dfb_runtime *rt, struct dfb_msg_payload *buf,
 				 uint64_t cap, struct dfb_counters *c);
 /* A push found the ring full: counts it (upstream's mpsc_skipped_count),
- * then drains (full_drain, if the lock is free) or spin-hints.  False when
- * the round is stopping. */
-bool dfb_mbs_full(struct dfb_sched *s);
+ * then, with `drain`, drains the ring with the strategy's own drain if the
+ * wait-list lock is free, else spin-hints.  False when the round is
+ * stopping.  Any mailbox-like strategy (its state need not be dfb_mbs). */
+bool dfb_mbs_full(struct dfb_sched *s, bool drain);
 void dfb_mbs_count_skipped(struct dfb_sched *s);
 /* The FIN's slab checks every mailbox strategy makes before it sends:
  * false after raising SLAB_ERROR or REGISTRATION_FAILED. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "dfb_internal.h"
+#include "mailbox_fin.h"
 
 /* The keys of the merge's deviations, this strategy's own. */
 enum { MB_REFRESH_HEAD, MB_FULL_DRAIN, MB_CACHED_TAIL, MB__NKEYS };
@@ -46,12 +47,12 @@ void dfb_mbs_count_skipped(struct dfb_sched *s)
  * nobody drains it and the round hangs (reported as SCHED_HANG).  The
  * mailbox_full_drain deviation lets a producer that finds the ring full
  * drain it itself when it can take the lock. */
-bool dfb_mbs_full(struct dfb_sched *s)
+bool dfb_mbs_full(struct dfb_sched *s, bool drain)
 {
 	struct dfb_runtime *rt = s->rt;
 	dfb_set_phase(s, DFB_PH_PUSH); /* what a hang dump shows */
 	dfb_mbs_count_skipped(s);
-	if (((struct dfb_mbs *)dfb_sstate(rt))->full_drain && dfb_wl_try_lock(&rt->wl)) {
+	if (drain && dfb_wl_try_lock(&rt->wl)) {
 		rt->strategy->drain(s); /* the strategy's own drain */
 		dfb_wl_unlock(&rt->wl);
 	} else {
@@ -97,132 +98,80 @@ static bool push(struct dfb_sched *s, const struct dfb_msg_payload *m)
 	struct dfb_mailbox *mb = ring(s->rt);
 	while (!(mb->cached_tail ? dfb_mailbox_try_push_cached(mb, m, &s->c.cas_retries)
 				 : dfb_mailbox_try_push(mb, m, &s->c.cas_retries)))
-		if (!dfb_mbs_full(s))
+		if (!dfb_mbs_full(s, ((struct dfb_mbs *)dfb_sstate(s->rt))->full_drain))
 			return false;
 	return true;
 }
 
 static void mailbox_on_fin(struct dfb_sched *s, struct dfb_core *core, struct dfb_subtask *st)
 {
-	struct dfb_slot *slot = st->slot;
-	/* Read before on_subtask_complete: once another FIN or the consumer
-	 * completes the task, its slot may be released and reused. */
-	const bool payload = slot->payload;
-	bool registered = false;
-	/* The sampler: the registration path starts here (dfb_sampled). */
-	const bool sampled = payload && dfb_sampled(&s->sampler);
-	const uint64_t t0 = sampled ? dfb_now_ns() : 0;
+	dfb_mbs_fin(s, core, st, push);
+}
 
-	if (payload) {
-		const struct dfb_slab *slab = &core->slab[st->parity];
-		if (!dfb_mbs_slab_ok(s, st, slab))
-			return;
-		uint32_t cond_count = slab->count;
-		if (cond_count > 0) {
-			/* release: kept as upstream wrote it; the acq_rel
-			 * fetch_add in on_subtask_complete below already
-			 * orders it for the last subtask's acquire. */
-			atomic_store_explicit(&slot->any_subtask_deferred, true,
-					      memory_order_release);
-			const uint64_t token = dfb_slot_token(slot);
-			/* The ORPHANED_CONDITIONS check every strategy pays
-			 * where its conditions go out; it cannot fire here. */
-			if (dfb_orphaned(s, slot, st, token, cond_count))
-				return;
-			for (uint32_t i = 0; i < cond_count; i++) {
-				struct dfb_msg_payload m;
-				dfb_mbs_condition(&slab->entries[i], token, &m);
-				if (!push(s, &m))
-					return;
-			}
-			registered = true;
+int dfb_mbs_consume(struct dfb_sched *s, const struct dfb_msg_payload *mp,
+		    struct dfb_wait_entry **last)
+{
+	struct dfb_runtime *rt = s->rt;
+	const struct dfb_msg_payload m = *mp;
+	s->c.drained_msgs++;
+	if (m.kind == DFB_MSG_CONDITION) {
+		struct dfb_wait_entry *e = last && *last && (*last)->task_token == m.task_token
+						   ? *last
+						   : dfb_wl_find(&rt->wl, m.task_token);
+		if (!e && !(e = dfb_wl_create(&rt->wl, m.task_token, NULL))) {
+			dfb_raise(rt, DFB_ERR_ASYNC_WAIT_OVERFLOW, NULL, s->id,
+				  "task token %#llx needs a wait entry; all %u in use",
+				  (unsigned long long)m.task_token, rt->wl.max_entries);
+			return -1;
 		}
+		if (dfb_wl_append(&rt->wl, e, m.addr, m.expected_value, m.engine,
+				  m.completion_type)) {
+			dfb_raise(rt, DFB_ERR_REGISTRATION_FAILED, e->slot, s->id,
+				  "task token %#llx has more than %u conditions",
+				  (unsigned long long)m.task_token, rt->wl.max_conditions);
+			return -1;
+		}
+		if (last)
+			*last = e;
+		return 0;
 	}
-
-	bool mixed = dfb_on_subtask_complete(slot);
-	dfb_fault_fin_race(s, st, mixed);
-	/* acquire: pairs with the release store above, made by whichever
-	 * subtask of this task had conditions. */
-	bool to_consumer = mixed && payload &&
-			   atomic_load_explicit(&slot->any_subtask_deferred, memory_order_acquire);
-	if (to_consumer) {
-		struct dfb_msg_payload m = {
-			.task_token = dfb_slot_token(slot),
-			.addr = (uint64_t)(uintptr_t)slot,
-			.kind = DFB_MSG_TASK_NORMAL_DONE,
-		};
-		if (!push(s, &m))
-			return;
-		registered = true;
+	if (m.kind == DFB_MSG_TASK_NORMAL_DONE) {
+		struct dfb_slot *slot = (struct dfb_slot *)(uintptr_t)m.addr;
+		struct dfb_wait_entry *e = dfb_wl_find(&rt->wl, m.task_token);
+		if (e) {
+			if (!e->slot)
+				e->slot = slot;
+			e->normal_done = true;
+			return 0;
+		}
+		/* No conditions arrived for it: complete now rather than grow
+		 * the list (upstream's try_inline_complete_locked, which
+		 * releases a full batch in place). */
+		dfb_close(s, slot, DFB_CLOSED_CONSUMER);
+		s->c.consumer_completions++;
+		dfb_complete_task(s, slot);
+		dfb_release_push(s, slot);
+		return 1;
 	}
-	if (sampled)
-		dfb_hist_add(&s->lat, dfb_now_ns() - t0);
-	s->c.registrations += registered;
-	if (mixed && !to_consumer) {
-		if (payload)
-			dfb_close(s, slot, DFB_CLOSED_INLINE);
-		dfb_complete_inline(s, slot);
-	}
+	/* Upstream reports an unknown kind as a failed registration. */
+	dfb_raise(rt, DFB_ERR_REGISTRATION_FAILED, NULL, s->id, "message kind %u for task token %#llx",
+		  m.kind, (unsigned long long)m.task_token);
+	return -1;
 }
 
 /* Upstream's drain with a scheduler-aware sink; returns the tasks it
- * completed inline.  An error is raised and stops the round. */
+ * completed inline.  remember: reuse the entry of the last CONDITION for
+ * the next one of the same task (dfb_mbs_consume). */
 static uint32_t drain(struct dfb_sched *s, bool remember)
 {
-	struct dfb_runtime *rt = s->rt;
 	struct dfb_msg_payload m;
 	uint32_t completed = 0;
-	/* remember: the entry of the last CONDITION, for the next one of the
-	 * same task (a batch claim sends them together).  Entries only move
-	 * when the poll walk removes one, never during a drain. */
 	struct dfb_wait_entry *last = NULL;
-
-	while (dfb_mailbox_try_pop(ring(rt), &m)) {
-		s->c.drained_msgs++;
-		if (m.kind == DFB_MSG_CONDITION) {
-			struct dfb_wait_entry *e = remember && last && last->task_token == m.task_token
-							   ? last
-							   : dfb_wl_find(&rt->wl, m.task_token);
-			if (!e && !(e = dfb_wl_create(&rt->wl, m.task_token, NULL))) {
-				dfb_raise(rt, DFB_ERR_ASYNC_WAIT_OVERFLOW, NULL, s->id,
-					  "task token %#llx needs a wait entry; all %u in use",
-					  (unsigned long long)m.task_token, rt->wl.max_entries);
-				return completed;
-			}
-			if (dfb_wl_append(&rt->wl, e, m.addr, m.expected_value, m.engine,
-					  m.completion_type)) {
-				dfb_raise(rt, DFB_ERR_REGISTRATION_FAILED, e->slot, s->id,
-					  "task token %#llx has more than %u conditions",
-					  (unsigned long long)m.task_token, rt->wl.max_conditions);
-				return completed;
-			}
-			last = e;
-		} else if (m.kind == DFB_MSG_TASK_NORMAL_DONE) {
-			struct dfb_slot *slot = (struct dfb_slot *)(uintptr_t)m.addr;
-			struct dfb_wait_entry *e = dfb_wl_find(&rt->wl, m.task_token);
-			if (!e) {
-				/* No conditions arrived for it: complete now
-				 * rather than grow the list (upstream's
-				 * try_inline_complete_locked, which releases a
-				 * full batch in place). */
-				dfb_close(s, slot, DFB_CLOSED_CONSUMER);
-				s->c.consumer_completions++;
-				dfb_complete_task(s, slot);
-				dfb_release_push(s, slot);
-				completed++;
-			} else {
-				if (!e->slot)
-					e->slot = slot;
-				e->normal_done = true;
-			}
-		} else {
-			/* Upstream reports an unknown kind as a failed
-			 * registration. */
-			dfb_raise(rt, DFB_ERR_REGISTRATION_FAILED, NULL, s->id,
-				  "message kind %u for task token %#llx", m.kind,
-				  (unsigned long long)m.task_token);
-			return completed;
-		}
+	while (dfb_mailbox_try_pop(ring(s->rt), &m)) {
+		int r = dfb_mbs_consume(s, &m, remember ? &last : NULL);
+		if (r < 0)
+			break;
+		completed += (uint32_t)r;
 	}
 	return completed;
 }

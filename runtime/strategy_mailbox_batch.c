@@ -32,7 +32,7 @@ static inline struct dfb_mailbox *ring(const struct dfb_runtime *rt)
 static bool claim(struct dfb_sched *s, uint64_t n, uint64_t *first)
 {
 	while (!dfb_mailbox_try_claim(ring(s->rt), n, first, &s->c.cas_retries))
-		if (!dfb_mbs_full(s))
+		if (!dfb_mbs_full(s, true))
 			return false;
 	return true;
 }
