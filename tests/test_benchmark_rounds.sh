@@ -267,4 +267,26 @@ check "an existing name gets -2 (exit $rc)" \
 check "... the existing directories are untouched" \
 	eq "$(find "$tmp/taken" -mindepth 2 -maxdepth 2 ! -path '*-2/*' | wc -l)" 0
 
+# ---- --micro ----------------------------------------------------------------------
+
+micro_bin=$PWD/bench/micro/dfb_micro
+rc=0
+DFB_MICRO=/nonexistent "$script" --quick -n 2 -w 0 --micro -o "$tmp/nomicro" >"$tmp/nomicro.out" 2>&1 || rc=$?
+check "--micro without a micro-benchmark build is a usage error" eq "$rc" 2
+check "... which says what to install" contains "$tmp/nomicro.out" "libbenchmark-dev"
+if [ -x "$micro_bin" ]; then
+	rc=0
+	timeout "$limit" "$script" --quick -n 2 -w 0 -c deferred_heavy -s spinlock --micro \
+		-o "$tmp/micro" >"$tmp/micro.out" 2>&1 || rc=$?
+	check "--micro run exits 0 (got $rc)" eq "$rc" 0
+	mdir=$(runs "$tmp/micro" | head -n 1)
+	check "micro.json is JSON" is_json "${mdir:-/nonexistent}/micro.json"
+	for st in $("$DFB_DEFERBENCH" list | sed -n '/^Strategies/,/^$/p' | awk 'NR > 1 && NF { print $1 }'); do
+		check "micro.json measures $st's transport" \
+			contains "${mdir:-/nonexistent}/micro.json" "\"Transport_Producers/$st/"
+	done
+	check "the report has the micro-benchmark table" \
+		contains "${mdir:-/nonexistent}/report.md" "## Micro-benchmarks: each strategy's transport"
+fi
+
 finish

@@ -1,0 +1,201 @@
+/* Measured loops for the per-strategy transport micro-benchmarks
+ * (bench/micro/micro_strategies.cc): every registered strategy's
+ * transport_push / transport_drain, the code the transport scenarios run,
+ * on a runtime made for shape `transport`.  C, because the runtime's
+ * headers use C11 _Atomic; the C++ glue only drives these functions. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfb_internal.h"
+
+/* Prototypes (the C++ glue repeats them inside extern "C"). */
+size_t dfb_micro_nstrategies(void);
+const char *dfb_micro_strategy(size_t i);
+struct dfb_micro_tr;
+struct dfb_micro_tr *dfb_micro_tr_new(size_t strategy, uint64_t capacity, unsigned producers);
+void dfb_micro_tr_free(struct dfb_micro_tr *t);
+void dfb_micro_tr_bind(struct dfb_micro_tr *t, int thread);
+uint64_t dfb_micro_tr_pushpop(struct dfb_micro_tr *t, uint64_t n);
+uint64_t dfb_micro_tr_fill_drain(struct dfb_micro_tr *t);
+uint64_t dfb_micro_tr_produce(struct dfb_micro_tr *t, uint64_t n, uint64_t *full,
+			      uint64_t *lock_misses, uint64_t *cas);
+uint64_t dfb_micro_tr_consume(struct dfb_micro_tr *t, uint64_t n);
+
+/* Give up (loudly) when a wait makes no progress for this long. */
+#define MICRO_HANG_NS (10ull * 1000000000ull)
+
+struct dfb_micro_tr {
+	struct dfb_runtime *rt;
+	uint64_t capacity;
+	struct dfb_msg_payload *buf;
+	uint64_t surplus;            /* consumer: drained beyond what it was asked */
+	/* The consumer's drain is single-consumer: one thread at a time. */
+	DFB_ALIGNED atomic_int busy;
+};
+
+static void micro_die(const char *what)
+{
+	fprintf(stderr, "micro_strategies: %s\n", what);
+	abort();
+}
+
+size_t dfb_micro_nstrategies(void)
+{
+	return dfb_nstrategies;
+}
+
+const char *dfb_micro_strategy(size_t i)
+{
+	return dfb_strategy_name(dfb_strategies[i]);
+}
+
+struct dfb_micro_tr *dfb_micro_tr_new(size_t strategy, uint64_t capacity, unsigned producers)
+{
+	struct dfb_config c;
+	char msg[256], kv[64];
+	dfb_config_defaults(&c);
+	const char *sets[] = {"shape=transport", "placement=compact", "latency_sample=0"};
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		if (dfb_config_set_kv(&c, sets[i], msg, sizeof(msg)))
+			micro_die(msg);
+	snprintf(kv, sizeof(kv), "mailbox_capacity=%llu", (unsigned long long)capacity);
+	if (dfb_config_set_kv(&c, kv, msg, sizeof(msg)))
+		micro_die(msg);
+	snprintf(kv, sizeof(kv), "producers=%u", producers ? producers : 1);
+	if (dfb_config_set_kv(&c, kv, msg, sizeof(msg)))
+		micro_die(msg);
+	struct dfb_micro_tr *t = aligned_alloc(DFB_CACHELINE, sizeof(*t));
+	struct dfb_error err;
+	if (!t || !(t->rt = dfb_runtime_create(&c, dfb_strategies[strategy], &err)))
+		micro_die(t ? err.detail : "out of memory");
+	t->capacity = capacity;
+	if (!(t->buf = calloc(capacity, sizeof(*t->buf))))
+		micro_die("out of memory");
+	atomic_init(&t->busy, 0);
+	t->surplus = 0;
+	return t;
+}
+
+void dfb_micro_tr_free(struct dfb_micro_tr *t)
+{
+	dfb_runtime_destroy(t->rt);
+	free(t->buf);
+	free(t);
+}
+
+/* Thread 0 is the consumer, thread i producer i - 1: pinned where the
+ * transport scenarios' compact placement puts them. */
+void dfb_micro_tr_bind(struct dfb_micro_tr *t, int thread)
+{
+	if (thread == 0)
+		dfb_thread_bind(t->rt, DFB_ROLE_CONSUMER, 0);
+	else
+		dfb_thread_bind(t->rt, DFB_ROLE_PRODUCER, thread - 1);
+}
+
+static inline struct dfb_msg_payload micro_msg(uint64_t i)
+{
+	return (struct dfb_msg_payload){.task_token = i, .addr = 0x1000 + i,
+					.expected_value = (uint32_t)i, .engine = 1,
+					.kind = DFB_MSG_CONDITION};
+}
+
+static uint64_t drain(struct dfb_micro_tr *t, struct dfb_counters *c)
+{
+	int expect = 0;
+	/* acquire / release: the drain's single-consumer section. */
+	if (!atomic_compare_exchange_strong_explicit(&t->busy, &expect, 1, memory_order_acquire,
+						     memory_order_relaxed))
+		return 0;
+	uint64_t n = t->rt->strategy->transport_drain(t->rt, t->buf, t->capacity, c);
+	atomic_store_explicit(&t->busy, 0, memory_order_release);
+	return n;
+}
+
+/* n uncontended push+drain pairs on the calling thread; returns a
+ * checksum so that the copies cannot be elided. */
+uint64_t dfb_micro_tr_pushpop(struct dfb_micro_tr *t, uint64_t n)
+{
+	struct dfb_counters c = {0};
+	uint64_t sum = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		struct dfb_msg_payload m = micro_msg(i);
+		if (!t->rt->strategy->transport_push(t->rt, &m, &c))
+			micro_die("an uncontended push was refused");
+		if (drain(t, &c) != 1)
+			micro_die("an uncontended drain did not return the message");
+		sum += t->buf[0].task_token;
+	}
+	return sum;
+}
+
+/* capacity pushes, then drains until all are back: what draining costs
+ * per message.  Returns the messages drained. */
+uint64_t dfb_micro_tr_fill_drain(struct dfb_micro_tr *t)
+{
+	struct dfb_counters c = {0};
+	for (uint64_t i = 0; i < t->capacity; i++) {
+		struct dfb_msg_payload m = micro_msg(i);
+		if (!t->rt->strategy->transport_push(t->rt, &m, &c))
+			micro_die("a push into a ring with room was refused");
+	}
+	uint64_t got = 0;
+	while (got < t->capacity) {
+		uint64_t n = drain(t, &c);
+		if (!n)
+			micro_die("a full transport drained nothing");
+		got += n;
+	}
+	return got;
+}
+
+/* A producer: n messages, each retried until accepted; the retries the
+ * strategy counted are added to the three counters. */
+uint64_t dfb_micro_tr_produce(struct dfb_micro_tr *t, uint64_t n, uint64_t *full,
+			      uint64_t *lock_misses, uint64_t *cas)
+{
+	struct dfb_counters c = {0};
+	for (uint64_t i = 0; i < n; i++) {
+		struct dfb_msg_payload m = micro_msg(i);
+		uint64_t since = 0;
+		while (!t->rt->strategy->transport_push(t->rt, &m, &c)) {
+			uint64_t now = dfb_now_ns();
+			if (!since)
+				since = now;
+			else if (now - since > MICRO_HANG_NS)
+				micro_die("a producer made no progress for 10 s");
+			dfb_spin_hint(DFB_SPIN_YIELD);
+		}
+	}
+	*full += c.mailbox_full_retries;
+	*lock_misses += c.lock_misses;
+	*cas += c.cas_retries;
+	return n;
+}
+
+/* The consumer: drains until n messages have come out (a drain can
+ * return more than asked: the surplus counts for the next call). */
+uint64_t dfb_micro_tr_consume(struct dfb_micro_tr *t, uint64_t n)
+{
+	struct dfb_counters c = {0};
+	uint64_t got = t->surplus < n ? t->surplus : n, since = 0;
+	t->surplus -= got;
+	while (got < n) {
+		uint64_t k = drain(t, &c);
+		got += k;
+		if (k) {
+			since = 0;
+			continue;
+		}
+		uint64_t now = dfb_now_ns();
+		if (!since)
+			since = now;
+		else if (now - since > MICRO_HANG_NS)
+			micro_die("the consumer got nothing for 10 s");
+		dfb_spin_hint(DFB_SPIN_PAUSE);
+	}
+	t->surplus += got - n;
+	return n;
+}
