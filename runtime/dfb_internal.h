@@ -570,7 +570,7 @@ uint32_t dfb_mbs_drain_batched(struct dfb_sched *s);
 bool dfb_mbs_has_pending(struct dfb_runtime *rt);
 void dfb_mbs_dump(struct dfb_runtime *rt, char *buf, size_t len);
 bool dfb_mbs_check_drained(struct dfb_runtime *rt, char *msg, size_t len);
-bool dfb_mbs_transport_push(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
+bool dfb_mbs_transport_push(struct dfb_runtime *rt, int producer, const struct dfb_msg_payload *m,
 			    struct dfb_counters *c);
 uint64_t dfb_mbs_transport_drain(struct dfb_runtime *rt, struct dfb_msg_payload *buf,
 				 uint64_t cap, struct dfb_counters *c);

@@ -62,8 +62,8 @@ struct dfb_strategy {
 	/* Producer thread: one attempt to hand m to the consumer; false when
 	 * the transport is full or busy (the caller spin-hints and retries).
 	 * Counts its own retries in c. */
-	bool (*transport_push)(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
-			       struct dfb_counters *c);
+	bool (*transport_push)(struct dfb_runtime *rt, int producer,
+			       const struct dfb_msg_payload *m, struct dfb_counters *c);
 	/* The consumer thread: moves up to cap messages, in order, into buf;
 	 * returns how many. */
 	uint64_t (*transport_drain)(struct dfb_runtime *rt, struct dfb_msg_payload *buf,

@@ -244,9 +244,10 @@ bool dfb_mbs_check_drained(struct dfb_runtime *rt, char *msg, size_t len)
  * as the FIN path makes it (cached_tail per the configuration); the single
  * consumer thread pops without the wait-list lock, which only serialises
  * consumers. */
-bool dfb_mbs_transport_push(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
+bool dfb_mbs_transport_push(struct dfb_runtime *rt, int producer, const struct dfb_msg_payload *m,
 				   struct dfb_counters *c)
 {
+	(void)producer; /* one transport for every producer */
 	struct dfb_mailbox *mb = ring(rt);
 	bool ok = mb->cached_tail ? dfb_mailbox_try_push_cached(mb, m, &c->cas_retries)
 				  : dfb_mailbox_try_push(mb, m, &c->cas_retries);

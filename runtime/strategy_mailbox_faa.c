@@ -184,9 +184,10 @@ static bool transport_full(void *arg)
 	return !dfb_stopped(w->rt);
 }
 
-static bool faa_transport_push(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
+static bool faa_transport_push(struct dfb_runtime *rt, int producer, const struct dfb_msg_payload *m,
 			       struct dfb_counters *c)
 {
+	(void)producer; /* one transport for every producer */
 	struct faa_state *q = state(rt);
 	struct transport_wait w = {rt, c};
 	/* relaxed: as push above. */

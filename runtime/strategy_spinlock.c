@@ -280,9 +280,11 @@ static bool spinlock_check_drained(struct dfb_runtime *rt, char *msg, size_t len
  * full array unlocks and refuses (mailbox_full_retries), else appends; the
  * consumer's drain is one try-lock (a miss: poll_lock_misses) and a copy
  * of the array's head. */
-static bool spinlock_transport_push(struct dfb_runtime *rt, const struct dfb_msg_payload *m,
+static bool spinlock_transport_push(struct dfb_runtime *rt, int producer,
+				    const struct dfb_msg_payload *m,
 				    struct dfb_counters *c)
 {
+	(void)producer; /* one transport for every producer */
 	struct spinlock_state *t = state(rt);
 	if (!dfb_wl_try_lock(&rt->wl)) {
 		c->lock_misses++;

@@ -132,7 +132,7 @@ static void *producer_main(void *arg)
 		};
 		const bool sampled = dfb_sampled(&me->sampler);
 		uint64_t t0 = sampled ? dfb_now_ns() : 0;
-		while (!s->transport_push(rt, &m, &me->c)) {
+		while (!s->transport_push(rt, me->id, &m, &me->c)) {
 			if (dfb_stopped(rt))
 				goto out;
 			dfb_spin_hint(rt->hint);

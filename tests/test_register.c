@@ -439,7 +439,7 @@ END_TEST
 static void push(struct dfb_runtime *rt, const struct dfb_msg_payload *m)
 {
 	struct dfb_counters c = {0};
-	ck_assert(rt->strategy->transport_push(rt, m, &c));
+	ck_assert(rt->strategy->transport_push(rt, 0, m, &c));
 	ck_assert_uint_eq(c.cas_retries, 0);
 }
 

@@ -26,7 +26,7 @@ void dfb_micro_tr_free(struct dfb_micro_tr *t);
 void dfb_micro_tr_bind(struct dfb_micro_tr *t, int thread);
 uint64_t dfb_micro_tr_pushpop(struct dfb_micro_tr *t, uint64_t n);
 uint64_t dfb_micro_tr_fill_drain(struct dfb_micro_tr *t);
-uint64_t dfb_micro_tr_produce(struct dfb_micro_tr *t, uint64_t n, uint64_t *full,
+uint64_t dfb_micro_tr_produce(struct dfb_micro_tr *t, int producer, uint64_t n, uint64_t *full,
 			      uint64_t *lock_misses, uint64_t *cas);
 uint64_t dfb_micro_tr_consume(struct dfb_micro_tr *t, uint64_t n);
 }
@@ -82,7 +82,8 @@ void Producers(benchmark::State &state, size_t s)
 		if (state.thread_index() == 0)
 			moved += dfb_micro_tr_consume(g_tr, kBatch * static_cast<uint64_t>(producers));
 		else
-			dfb_micro_tr_produce(g_tr, kBatch, &full, &misses, &cas);
+			dfb_micro_tr_produce(g_tr, state.thread_index() - 1, kBatch, &full, &misses,
+					     &cas);
 	}
 	// Messages through the transport per second of real time: the
 	// consumer's count (the other threads add 0), times the thread count

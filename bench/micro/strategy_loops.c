@@ -19,7 +19,7 @@ void dfb_micro_tr_free(struct dfb_micro_tr *t);
 void dfb_micro_tr_bind(struct dfb_micro_tr *t, int thread);
 uint64_t dfb_micro_tr_pushpop(struct dfb_micro_tr *t, uint64_t n);
 uint64_t dfb_micro_tr_fill_drain(struct dfb_micro_tr *t);
-uint64_t dfb_micro_tr_produce(struct dfb_micro_tr *t, uint64_t n, uint64_t *full,
+uint64_t dfb_micro_tr_produce(struct dfb_micro_tr *t, int producer, uint64_t n, uint64_t *full,
 			      uint64_t *lock_misses, uint64_t *cas);
 uint64_t dfb_micro_tr_consume(struct dfb_micro_tr *t, uint64_t n);
 
@@ -118,11 +118,12 @@ static uint64_t drain(struct dfb_micro_tr *t, struct dfb_counters *c)
  * checksum so that the copies cannot be elided. */
 uint64_t dfb_micro_tr_pushpop(struct dfb_micro_tr *t, uint64_t n)
 {
+	const int producer = 0;
 	struct dfb_counters c = {0};
 	uint64_t sum = 0;
 	for (uint64_t i = 0; i < n; i++) {
 		struct dfb_msg_payload m = micro_msg(i);
-		if (!t->rt->strategy->transport_push(t->rt, &m, &c))
+		if (!t->rt->strategy->transport_push(t->rt, producer, &m, &c))
 			micro_die("an uncontended push was refused");
 		if (drain(t, &c) != 1)
 			micro_die("an uncontended drain did not return the message");
@@ -135,10 +136,11 @@ uint64_t dfb_micro_tr_pushpop(struct dfb_micro_tr *t, uint64_t n)
  * per message.  Returns the messages drained. */
 uint64_t dfb_micro_tr_fill_drain(struct dfb_micro_tr *t)
 {
+	const int producer = 0;
 	struct dfb_counters c = {0};
 	for (uint64_t i = 0; i < t->capacity; i++) {
 		struct dfb_msg_payload m = micro_msg(i);
-		if (!t->rt->strategy->transport_push(t->rt, &m, &c))
+		if (!t->rt->strategy->transport_push(t->rt, producer, &m, &c))
 			micro_die("a push into a ring with room was refused");
 	}
 	uint64_t got = 0;
@@ -153,14 +155,14 @@ uint64_t dfb_micro_tr_fill_drain(struct dfb_micro_tr *t)
 
 /* A producer: n messages, each retried until accepted; the retries the
  * strategy counted are added to the three counters. */
-uint64_t dfb_micro_tr_produce(struct dfb_micro_tr *t, uint64_t n, uint64_t *full,
+uint64_t dfb_micro_tr_produce(struct dfb_micro_tr *t, int producer, uint64_t n, uint64_t *full,
 			      uint64_t *lock_misses, uint64_t *cas)
 {
 	struct dfb_counters c = {0};
 	for (uint64_t i = 0; i < n; i++) {
 		struct dfb_msg_payload m = micro_msg(i);
 		uint64_t since = 0;
-		while (!t->rt->strategy->transport_push(t->rt, &m, &c)) {
+		while (!t->rt->strategy->transport_push(t->rt, producer, &m, &c)) {
 			uint64_t now = dfb_now_ns();
 			if (!since)
 				since = now;
