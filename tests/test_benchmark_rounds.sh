@@ -287,6 +287,8 @@ if [ -x "$micro_bin" ]; then
 	done
 	check "the report has the micro-benchmark table" \
 		contains "${mdir:-/nonexistent}/report.md" "## Micro-benchmarks: each strategy's transport"
+	check "micro.json has register_deferred with K = 62" \
+		contains "${mdir:-/nonexistent}/micro.json" "\"Register_Deferred/spinlock/62\""
 fi
 
 finish

@@ -11,6 +11,9 @@
 //                             push, each pinned (compact placement);
 //                             msgs_per_s through the transport, and the
 //                             strategy's full, lock-miss and CAS retries
+//   Register_Deferred/spinlock/K, Register_Deferred/mailbox-drain/K
+//                             one condition registered with K live wait
+//                             entries: ns_per_registration
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -29,6 +32,11 @@ uint64_t dfb_micro_tr_fill_drain(struct dfb_micro_tr *t);
 uint64_t dfb_micro_tr_produce(struct dfb_micro_tr *t, int producer, uint64_t n, uint64_t *full,
 			      uint64_t *lock_misses, uint64_t *cas);
 uint64_t dfb_micro_tr_consume(struct dfb_micro_tr *t, uint64_t n);
+struct dfb_micro_reg;
+struct dfb_micro_reg *dfb_micro_reg_new(const char *strategy, uint32_t k);
+void dfb_micro_reg_free(struct dfb_micro_reg *r);
+uint64_t dfb_micro_reg_baseline(struct dfb_micro_reg *r, uint64_t n);
+uint64_t dfb_micro_reg_mailbox(struct dfb_micro_reg *r, uint64_t n);
 }
 
 namespace {
@@ -99,6 +107,29 @@ void Producers(benchmark::State &state, size_t s)
 		g_tr = nullptr;
 	}
 }
+
+// Registering one condition with K live wait entries of other tasks (arg K):
+// the baseline's register_deferred, and the merged mailbox's drain of that
+// CONDITION; the new entry is removed after each, so K stays K.
+void RegisterBaseline(benchmark::State &state)
+{
+	struct dfb_micro_reg *r = dfb_micro_reg_new("spinlock", static_cast<uint32_t>(state.range(0)));
+	for (auto _ : state)
+		benchmark::DoNotOptimize(dfb_micro_reg_baseline(r, 64));
+	state.counters["ns_per_registration"] = PerItem(static_cast<double>(state.iterations()) * 64);
+	dfb_micro_reg_free(r);
+}
+BENCHMARK(RegisterBaseline)->Name("Register_Deferred/spinlock")->Arg(0)->Arg(8)->Arg(32)->Arg(62);
+
+void RegisterMailboxDrain(benchmark::State &state)
+{
+	struct dfb_micro_reg *r = dfb_micro_reg_new("mailbox", static_cast<uint32_t>(state.range(0)));
+	for (auto _ : state)
+		benchmark::DoNotOptimize(dfb_micro_reg_mailbox(r, 64));
+	state.counters["ns_per_registration"] = PerItem(static_cast<double>(state.iterations()) * 64);
+	dfb_micro_reg_free(r);
+}
+BENCHMARK(RegisterMailboxDrain)->Name("Register_Deferred/mailbox-drain")->Arg(0)->Arg(8)->Arg(32)->Arg(62);
 
 int RegisterAll()
 {

@@ -201,3 +201,88 @@ uint64_t dfb_micro_tr_consume(struct dfb_micro_tr *t, uint64_t n)
 	t->surplus += got - n;
 	return n;
 }
+
+/* ---- registration with K live wait entries ------------------------------
+ * The wait list with K entries of other tasks, then one task with one
+ * condition registered and its entry removed again, n times: the
+ * baseline's register_deferred (try-lock, search over K entries, create,
+ * append), or the merged mailbox's drain of that CONDITION
+ * (dfb_mbs_consume: the same search, create and append, under the lock the
+ * caller holds).  A runtime of the deferred regime, no round running. */
+struct dfb_micro_reg {
+	struct dfb_runtime *rt;
+	struct dfb_slab slab;
+	struct dfb_slab_entry entry;
+	_Atomic uint32_t counter;
+	uint32_t k;
+};
+
+struct dfb_micro_reg *dfb_micro_reg_new(const char *strategy, uint32_t k);
+void dfb_micro_reg_free(struct dfb_micro_reg *r);
+uint64_t dfb_micro_reg_baseline(struct dfb_micro_reg *r, uint64_t n);
+uint64_t dfb_micro_reg_mailbox(struct dfb_micro_reg *r, uint64_t n);
+
+struct dfb_micro_reg *dfb_micro_reg_new(const char *strategy, uint32_t k)
+{
+	struct dfb_config c;
+	char msg[256];
+	dfb_config_defaults(&c);
+	const char *sets[] = {"shape=deferred_heavy", "latency_sample=0", "sched_threads=1"};
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		if (dfb_config_set_kv(&c, sets[i], msg, sizeof(msg)))
+			micro_die(msg);
+	const struct dfb_strategy *s = dfb_strategy_find(strategy);
+	struct dfb_micro_reg *r = calloc(1, sizeof(*r));
+	struct dfb_error err;
+	if (!s || !r || !(r->rt = dfb_runtime_create(&c, s, &err)))
+		micro_die(r && s ? err.detail : "no such strategy, or out of memory");
+	if (k + 1 > r->rt->wl.max_entries)
+		micro_die("K + 1 exceeds max_async_waits");
+	r->k = k;
+	for (uint32_t i = 0; i < k; i++)
+		if (!dfb_wl_create(&r->rt->wl, 0x7000000000ull + i, NULL))
+			micro_die("cannot create the K entries");
+	atomic_init(&r->counter, 0);
+	r->entry = (struct dfb_slab_entry){.addr = (uint64_t)(uintptr_t)&r->counter,
+					   .expected_value = 1, .engine = 1,
+					   .completion_type = DFB_CT_COUNTER};
+	r->slab = (struct dfb_slab){.count = 1, .error_code = 0, .entries = &r->entry};
+	struct dfb_slot *slot = &r->rt->slots[0];
+	atomic_store(&slot->token, 0x1000ull);
+	slot->payload = 1;
+	return r;
+}
+
+void dfb_micro_reg_free(struct dfb_micro_reg *r)
+{
+	dfb_runtime_destroy(r->rt);
+	free(r);
+}
+
+uint64_t dfb_micro_reg_baseline(struct dfb_micro_reg *r, uint64_t n)
+{
+	enum dfb_err err = DFB_ERR_OK;
+	for (uint64_t i = 0; i < n; i++) {
+		if (dfb_register_deferred(&r->rt->wl, &r->rt->slots[0], &r->slab, false, &err) !=
+		    DFB_REG_REGISTERED)
+			micro_die("register_deferred did not register");
+		dfb_wl_remove(&r->rt->wl, r->k); /* the new entry is the last */
+	}
+	return n;
+}
+
+uint64_t dfb_micro_reg_mailbox(struct dfb_micro_reg *r, uint64_t n)
+{
+	struct dfb_msg_payload m;
+	dfb_mbs_condition(&r->entry, 0x1000ull, &m);
+	struct dfb_sched *s = &r->rt->sched[0];
+	for (uint64_t i = 0; i < n; i++) {
+		if (!dfb_wl_try_lock(&r->rt->wl))
+			micro_die("the wait-list lock is held");
+		if (dfb_mbs_consume(s, &m, NULL) < 0)
+			micro_die("the drain raised an error");
+		dfb_wl_remove(&r->rt->wl, r->k);
+		dfb_wl_unlock(&r->rt->wl);
+	}
+	return n;
+}
