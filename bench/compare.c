@@ -55,12 +55,6 @@ double dfb_aa_noise_pct(const double *x, size_t n)
 	return fabs(even - odd) / fabs(all) * 100.0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* 1.4826 * the median absolute deviation: the standard deviation of a
  * normal sample, robust to the outliers rounds have. */
 static double robust_sd(const double *x, size_t n)
@@ -125,22 +119,11 @@ static double t975(size_t df)
 	return df <= 30 ? t[df] : 1.959964 + 2.4 / (double)df;
 }
 
-static double var_of(const double *x, size_t n)
-{
-	double m = 0, v = 0;
-	for (size_t i = 0; i < n; i++)
-		m += x[i];
-	m /= (double)n;
-	for (size_t i = 0; i < n; i++)
-		v += (x[i] - m) * (x[i] - m);
-	return n > 1 ? v / (double)(n - 1) : 0.0;
-}
-
 double dfb_between_margin_pct(const double *a, size_t ka, const double *b, size_t kb, double ref)
 {
 	if (ka < 2 || kb < 2 || !(ref != 0.0) || isnan(ref))
 		return NAN;
-	double s2 = ((double)(ka - 1) * var_of(a, ka) + (double)(kb - 1) * var_of(b, kb)) /
+	double s2 = ((double)(ka - 1) * dfb_sample_var(a, ka) + (double)(kb - 1) * dfb_sample_var(b, kb)) /
 		    (double)(ka + kb - 2);
 	return t975(ka + kb - 2) * sqrt(s2 * (1.0 / (double)ka + 1.0 / (double)kb)) / fabs(ref) *
 	       100.0;
@@ -165,7 +148,7 @@ static void shift_ci(const double *b, size_t nb, const double *c, size_t nc, dou
 	for (size_t j = 0; j < nc; j += step)
 		for (size_t i = 0; i < nb; i++)
 			d[k++] = c[j] - b[i];
-	qsort(d, n, sizeof(*d), cmp_double);
+	qsort(d, n, sizeof(*d), dfb_cmp_double);
 	double mean = (double)nb * (double)ncs / 2.0;
 	double sd = sqrt((double)nb * (double)ncs * (double)(nb + ncs + 1) / 12.0);
 	double kk = floor(mean - 1.959964 * sd);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rounds.h"
+#include "stats.h"
 
 int dfb_rounds_open(struct dfb_rounds *r)
 {
@@ -91,17 +92,6 @@ const char *dfb_rounds_label(const struct dfb_rounds *r, size_t s)
 	return r->label[s] ? r->label[s] : dfb_strategy_name(r->strat[s]);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median_sorted(const double *x, size_t n)
-{
-	return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
-}
-
 bool dfb_rounds_overhead(const struct dfb_rounds *r, size_t s, struct dfb_overhead *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -121,19 +111,19 @@ bool dfb_rounds_overhead(const struct dfb_rounds *r, size_t s, struct dfb_overhe
 	o->events = ev / (double)n;
 	for (size_t i = 0; i < n; i++)
 		x[i] = on[i].sched_us;
-	qsort(x, n, sizeof(*x), cmp_double);
-	o->sched_us = median_sorted(x, n);
+	qsort(x, n, sizeof(*x), dfb_cmp_double);
+	o->sched_us = dfb_quantile_sorted(x, n, 0.5);
 	for (size_t i = 0; i < n; i++)
 		x[i] = off[i].sched_us;
-	qsort(x, n, sizeof(*x), cmp_double);
-	o->bare_sched_us = median_sorted(x, n);
+	qsort(x, n, sizeof(*x), dfb_cmp_double);
+	o->bare_sched_us = dfb_quantile_sorted(x, n, 0.5);
 	/* The estimate: the median of the paired differences (each sampled
 	 * round against the unsampled round next to it, which drift hits
 	 * alike), with the distribution-free 95% interval of a median: the
 	 * order statistics n/2 -+ 0.98 sqrt(n). */
 	for (size_t i = 0; i < n; i++)
 		x[i] = on[i].sched_us - off[i].sched_us;
-	qsort(x, n, sizeof(*x), cmp_double);
+	qsort(x, n, sizeof(*x), dfb_cmp_double);
 	double half = 0.98 * sqrt((double)n);
 	long lo = (long)floor((double)n / 2 - half), hi = (long)ceil((double)n / 2 + half) - 1;
 	if (lo < 0)
@@ -141,10 +131,10 @@ bool dfb_rounds_overhead(const struct dfb_rounds *r, size_t s, struct dfb_overhe
 	if (hi > (long)n - 1)
 		hi = (long)n - 1;
 	double per = o->events > 0 ? 1e3 / o->events : 0;
-	o->ns_per_event = median_sorted(x, n) * per;
+	o->ns_per_event = dfb_quantile_sorted(x, n, 0.5) * per;
 	o->ns_lo = x[lo] * per;
 	o->ns_hi = x[hi] * per;
-	o->pct = o->bare_sched_us > 0 ? median_sorted(x, n) / o->bare_sched_us * 100 : 0;
+	o->pct = o->bare_sched_us > 0 ? dfb_quantile_sorted(x, n, 0.5) / o->bare_sched_us * 100 : 0;
 	free(x);
 	return true;
 }

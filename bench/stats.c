@@ -6,10 +6,23 @@
 
 #include "stats.h"
 
-static int cmp_double(const void *pa, const void *pb)
+int dfb_cmp_double(const void *pa, const void *pb)
 {
 	double a = *(const double *)pa, b = *(const double *)pb;
 	return (a > b) - (a < b);
+}
+
+double dfb_sample_var(const double *x, size_t n)
+{
+	if (n < 2)
+		return 0.0;
+	double m = 0, v = 0;
+	for (size_t i = 0; i < n; i++)
+		m += x[i];
+	m /= (double)n;
+	for (size_t i = 0; i < n; i++)
+		v += (x[i] - m) * (x[i] - m);
+	return v / (double)(n - 1);
 }
 
 double dfb_quantile_sorted(const double *sorted, size_t n, double q)
@@ -46,7 +59,7 @@ void dfb_agg_compute(const double *x, size_t n, struct dfb_agg *out)
 	if (!s)
 		return;
 	memcpy(s, x, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
+	qsort(s, n, sizeof(*s), dfb_cmp_double);
 
 	out->n = n;
 	out->mean = mean_of(s, n);
@@ -209,19 +222,16 @@ double dfb_t_test(const double *a, size_t na, const double *b, size_t nb)
 {
 	if (na < 2 || nb < 2)
 		return NAN;
-	double ma = 0, mb = 0, va = 0, vb = 0;
+	double ma = 0, mb = 0;
 	for (size_t i = 0; i < na; i++)
 		ma += a[i];
 	for (size_t i = 0; i < nb; i++)
 		mb += b[i];
 	ma /= (double)na;
 	mb /= (double)nb;
-	for (size_t i = 0; i < na; i++)
-		va += (a[i] - ma) * (a[i] - ma);
-	for (size_t i = 0; i < nb; i++)
-		vb += (b[i] - mb) * (b[i] - mb);
 	double df = (double)(na + nb - 2);
-	double s2 = (va + vb) / df;
+	double s2 = ((double)(na - 1) * dfb_sample_var(a, na) +
+		     (double)(nb - 1) * dfb_sample_var(b, nb)) / df;
 	double se = sqrt(s2 * (1.0 / (double)na + 1.0 / (double)nb));
 	if (!(se > 0))
 		return ma == mb ? 1.0 : 0.0;

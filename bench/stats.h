@@ -42,6 +42,11 @@ double dfb_quantile_sorted(const double *sorted, size_t n, double q);
 int dfb_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
 		     double *U, double *p);
 
+/* qsort comparator of doubles, ascending. */
+int dfb_cmp_double(const void *a, const void *b);
+/* Sample variance (n - 1) of x[0..n); 0 when n < 2. */
+double dfb_sample_var(const double *x, size_t n);
+
 /* Two-sided p-value of Student's t statistic t with df degrees of
  * freedom (the regularized incomplete beta function); NaN for df <= 0. */
 double dfb_t_p_two_sided(double t, double df);

@@ -1,6 +1,7 @@
-/* Console tables.  The time columns are the column table's (columns.h)
- * and the counters DFB_COUNTERS, so a metric added there shows up here
- * without an edit. */
+/* Console tables.  The time columns are DFB_ROUND_METRICS with the column
+ * table's titles (columns.h), the counters DFB_COUNTERS, so a metric added
+ * there shows up here without an edit. */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "cli.h"
@@ -8,13 +9,20 @@
 #include "rounds.h"
 #include "stats.h"
 
+/* The round times in DFB_ROUND_METRICS order, which is enum dfb_metric's
+ * (columns.c asserts it): read straight from the result; titles are the
+ * columns'. */
+static const size_t time_off[] = {
+#define DFB_X(name, title, help) offsetof(struct dfb_round_result, name),
+	DFB_ROUND_METRICS(DFB_X)
+#undef DFB_X
+};
 #define NMETRICS DFB_METRIC_NTIMES
+_Static_assert(sizeof(time_off) / sizeof(time_off[0]) == NMETRICS, "one offset per time");
 
 static double metric(const struct dfb_round_result *r, size_t m)
 {
-	struct dfb_round_row row;
-	dfb_round_row_from(&row, r);
-	return dfb_column_get(dfb_metric_col((int)m), &row);
+	return *(const double *)((const char *)r + time_off[m]);
 }
 
 static void agg_row(FILE *f, const char *label, const struct dfb_agg *a, size_t m_count,

@@ -164,10 +164,12 @@ const char *const dfb_rounds_csv_fixed_head = "scenario,strategy,invocation,roun
 /* One value of column c in row w, as rounds.csv holds it. */
 static void csv_value(FILE *f, const struct dfb_column *c, const struct dfb_round_row *w)
 {
-	double v = dfb_column_get(c, w);
-	if (c->type == DFB_COL_U64)
+	if (c->type == DFB_COL_U64) {
 		fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)((const char *)w + c->off));
-	else if (isfinite(v))
+		return;
+	}
+	double v = dfb_column_get(c, w);
+	if (isfinite(v))
 		fprintf(f, "%.*f", c->decimals, v);
 }
 

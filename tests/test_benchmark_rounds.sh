@@ -27,50 +27,16 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 res=$tmp/results
 
-checks=0
-failures=0
-errors=0
-
-check() { # check DESCRIPTION COMMAND...: one sub-check
-	local desc=$1
-	shift
-	checks=$((checks + 1))
-	if "$@"; then
-		echo "ok $checks - $desc"
-	else
-		failures=$((failures + 1))
-		echo "FAIL $checks - $desc"
-	fi
-}
-
-finish() {
-	local pct=100
-	[ "$checks" -eq 0 ] || pct=$(((checks - failures - errors) * 100 / checks))
-	echo "$pct%: Checks: $checks, Failures: $failures, Errors: $errors"
-	[ "$failures" -eq 0 ] && [ "$errors" -eq 0 ]
-	exit $?
-}
-
-error() { # the test itself cannot go on
-	checks=$((checks + 1))
-	errors=$((errors + 1))
-	echo "ERROR $checks - $*"
-	finish
-}
+# shellcheck source=tests/check_lib.sh
+. "$srcdir/tests/check_lib.sh"
 
 runs() { # results directories under a root (not baselines, not hidden)
 	find "$1" -mindepth 1 -maxdepth 1 -type d ! -name baselines ! -name '.*' | sort
 }
 count_runs() { runs "$1" | wc -l; }
 no_temp_left() { [ -z "$(find "$1" -maxdepth 2 -name '.*.tmp-*' -print -quit)" ]; }
-nonempty() { [ -s "$1" ]; }
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
 is_xml() { python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$1" 2>/dev/null; }
-is_json() { python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null; }
-has_line() { grep -qxF -- "$2" "$1"; }
-contains() { grep -qF -- "$2" "$1"; }
-lacks() { ! grep -qiE -- "$2" "$1"; }
-eq() { [ "$1" = "$2" ]; }
 
 [ -x "$script" ] || error "$script missing or not executable"
 [ -x "$DFB_DEFERBENCH" ] || error "$DFB_DEFERBENCH is not built"

@@ -15,6 +15,7 @@
 # shellcheck disable=SC2317
 set -uo pipefail
 
+srcdir=$(cd "${DFB_SRCDIR:-$(dirname "$0")/..}" && pwd)
 bin=${DFB_DEFERBENCH:-$PWD/bench/deferbench}
 limit=$((60 * ${CK_TIMEOUT_MULTIPLIER:-1}))
 tmp=$(mktemp -d)
@@ -25,29 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-checks=0
-failures=0
-check() {
-	local desc=$1
-	shift
-	checks=$((checks + 1))
-	if "$@"; then
-		echo "ok $checks - $desc"
-	else
-		failures=$((failures + 1))
-		echo "FAIL $checks - $desc"
-	fi
-}
-finish() {
-	local pct=100
-	[ "$checks" -eq 0 ] || pct=$(((checks - failures) * 100 / checks))
-	echo "$pct%: Checks: $checks, Failures: $failures, Errors: 0"
-	[ "$failures" -eq 0 ]
-	exit $?
-}
-eq() { [ "$1" = "$2" ]; }
-contains() { grep -qF -- "$2" "$1"; }
-lacks() { ! grep -qE -- "$2" "$1"; }
+# shellcheck source=tests/check_lib.sh
+. "$srcdir/tests/check_lib.sh"
 col() { # col FILE NAME: the values of CSV column NAME
 	python3 -c 'import csv,sys; [print(r[sys.argv[2]]) for r in csv.DictReader(open(sys.argv[1]))]' "$1" "$2"
 }
@@ -60,7 +40,7 @@ run() { # run NAME CMD...: stdout+stderr to $tmp/NAME.out, the status to $tmp/NA
 }
 rc_of() { cat "$tmp/$1.rc"; }
 
-[ -x "$bin" ] || { echo "$bin is not built"; checks=1; failures=1; finish; }
+[ -x "$bin" ] || error "$bin is not built"
 quick=(-c deferred_heavy -n 4 -w 1 -s spinlock,mailbox)
 
 # ---- disturbance: a busy process on every CPU ---------------------------------

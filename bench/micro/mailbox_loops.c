@@ -11,6 +11,7 @@
 
 #include "dfb_arch.h"
 #include "dfb_mailbox.h"
+#include "micro_util.h"
 
 /* Prototypes (the C++ glue repeats them inside extern "C"). */
 struct dfb_mailbox *dfb_micro_mailbox_new(uint64_t capacity);
@@ -23,15 +24,6 @@ void dfb_micro_mt_free(struct dfb_micro_mt *mt);
 uint64_t dfb_micro_mt_push(struct dfb_micro_mt *mt, int drainer, uint64_t n,
 			   uint64_t *full, uint64_t *cas, uint64_t *popped);
 uint64_t dfb_micro_mt_drain(struct dfb_micro_mt *mt);
-
-/* Give up (loudly) when a wait makes no progress for this long. */
-#define MICRO_HANG_NS (10ull * 1000000000ull)
-
-static void micro_die(const char *what)
-{
-	fprintf(stderr, "micro_mailbox: %s\n", what);
-	abort();
-}
 
 struct dfb_mailbox *dfb_micro_mailbox_new(uint64_t capacity)
 {
@@ -161,11 +153,7 @@ uint64_t dfb_micro_mt_push(struct dfb_micro_mt *mt, int drainer, uint64_t n,
 				since = 0;
 				continue;
 			}
-			uint64_t now = dfb_now_ns();
-			if (!since)
-				since = now;
-			else if (now - since > MICRO_HANG_NS)
-				micro_die("no progress on a full ring for 10 s");
+			micro_stalled(&since, "no progress on a full ring for 10 s");
 			dfb_spin_hint(DFB_SPIN_YIELD);
 		}
 		if (drainer)

@@ -9,22 +9,8 @@
 #include <string.h>
 
 #include "dfb_internal.h"
-
-/* Prototypes (the C++ glue repeats them inside extern "C"). */
-size_t dfb_micro_nstrategies(void);
-const char *dfb_micro_strategy(size_t i);
-struct dfb_micro_tr;
-struct dfb_micro_tr *dfb_micro_tr_new(size_t strategy, uint64_t capacity, unsigned producers);
-void dfb_micro_tr_free(struct dfb_micro_tr *t);
-void dfb_micro_tr_bind(struct dfb_micro_tr *t, int thread);
-uint64_t dfb_micro_tr_pushpop(struct dfb_micro_tr *t, uint64_t n);
-uint64_t dfb_micro_tr_fill_drain(struct dfb_micro_tr *t);
-uint64_t dfb_micro_tr_produce(struct dfb_micro_tr *t, int producer, uint64_t n, uint64_t *full,
-			      uint64_t *lock_misses, uint64_t *cas);
-uint64_t dfb_micro_tr_consume(struct dfb_micro_tr *t, uint64_t n);
-
-/* Give up (loudly) when a wait makes no progress for this long. */
-#define MICRO_HANG_NS (10ull * 1000000000ull)
+#include "micro_util.h"
+#include "strategy_loops.h"
 
 struct dfb_micro_tr {
 	struct dfb_runtime *rt;
@@ -34,12 +20,6 @@ struct dfb_micro_tr {
 	/* The consumer's drain is single-consumer: one thread at a time. */
 	DFB_ALIGNED atomic_int busy;
 };
-
-static void micro_die(const char *what)
-{
-	fprintf(stderr, "micro_strategies: %s\n", what);
-	abort();
-}
 
 size_t dfb_micro_nstrategies(void)
 {
@@ -163,11 +143,7 @@ uint64_t dfb_micro_tr_produce(struct dfb_micro_tr *t, int producer, uint64_t n, 
 		struct dfb_msg_payload m = micro_msg(i);
 		uint64_t since = 0;
 		while (!t->rt->strategy->transport_push(t->rt, producer, &m, &c)) {
-			uint64_t now = dfb_now_ns();
-			if (!since)
-				since = now;
-			else if (now - since > MICRO_HANG_NS)
-				micro_die("a producer made no progress for 10 s");
+			micro_stalled(&since, "a producer made no progress for 10 s");
 			dfb_spin_hint(DFB_SPIN_YIELD);
 		}
 	}
@@ -191,11 +167,7 @@ uint64_t dfb_micro_tr_consume(struct dfb_micro_tr *t, uint64_t n)
 			since = 0;
 			continue;
 		}
-		uint64_t now = dfb_now_ns();
-		if (!since)
-			since = now;
-		else if (now - since > MICRO_HANG_NS)
-			micro_die("the consumer got nothing for 10 s");
+		micro_stalled(&since, "the consumer got nothing for 10 s");
 		dfb_spin_hint(DFB_SPIN_PAUSE);
 	}
 	t->surplus += got - n;
@@ -216,11 +188,6 @@ struct dfb_micro_reg {
 	_Atomic uint32_t counter;
 	uint32_t k;
 };
-
-struct dfb_micro_reg *dfb_micro_reg_new(const char *strategy, uint32_t k);
-void dfb_micro_reg_free(struct dfb_micro_reg *r);
-uint64_t dfb_micro_reg_baseline(struct dfb_micro_reg *r, uint64_t n);
-uint64_t dfb_micro_reg_mailbox(struct dfb_micro_reg *r, uint64_t n);
 
 struct dfb_micro_reg *dfb_micro_reg_new(const char *strategy, uint32_t k)
 {
