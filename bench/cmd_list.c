@@ -107,6 +107,9 @@ int dfb_cmd_list(int argc, char **argv)
 			}
 		printf("%s\n", *sep == ',' ? "]" : "");
 	}
+	for (size_t i = 0; i < dfb_nunavailable; i++)
+		printf("  %-24s unavailable: not built, %s not found (Debian package %s)\n",
+		       dfb_unavailable[i].name, dfb_unavailable[i].what, dfb_unavailable[i].package);
 	printf("\nKeys (scenario files and --set key=value; default in brackets):\n");
 	for (size_t i = 0; i < dfb_config_nkeys; i++) {
 		char v[64];

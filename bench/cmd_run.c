@@ -50,11 +50,8 @@ int dfb_parse_strategies(const char *list, const struct dfb_strategy **out, size
 	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		const struct dfb_strategy *s = dfb_strategy_find(t);
 		if (!s) {
-			char names[256] = "";
-			for (size_t i = 0; i < dfb_nstrategies; i++)
-				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-					 i ? ", " : "", dfb_strategy_name(dfb_strategies[i]));
-			return dfb_usage_error("unknown strategy '%s' (known: %s)", t, names);
+			char msg[512];
+			return dfb_usage_error("%s", dfb_strategy_unknown(t, msg, sizeof(msg)));
 		}
 		if (*n == MAX_STRATEGIES)
 			return dfb_usage_error("at most %d strategies", MAX_STRATEGIES);

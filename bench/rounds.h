@@ -23,7 +23,7 @@
 #include "deferbench.h"
 #include "disturb.h"
 
-#define DFB_MAX_STRATEGIES 8
+#define DFB_MAX_STRATEGIES 16
 
 struct dfb_rounds {
 	/* Set by the caller before dfb_rounds_open. */

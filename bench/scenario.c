@@ -266,17 +266,10 @@ static void parse_strategies(struct dfb_scenario *s, unsigned line, char *v)
 		char *t = trim(p);
 		const struct dfb_strategy *st = *t ? dfb_strategy_find(t) : NULL;
 		if (!st) {
-			char names[256] = "";
-			for (size_t i = 0; i < dfb_nstrategies; i++)
-				snprintf(names + strlen(names), sizeof(names) - strlen(names),
-					 "%s%s", i ? ", " : "",
-					 dfb_strategy_name(dfb_strategies[i]));
-			if (*t)
-				add_error(s, line, "strategies: unknown strategy '%.100s' (known: %s)",
-					  t, names);
-			else
-				add_error(s, line, "strategies: empty name in the list (known: %s)",
-					  names);
+			char msg[512];
+			add_error(s, line, "strategies: %s",
+				  *t ? dfb_strategy_unknown(t, msg, sizeof(msg))
+				     : "empty name in the list");
 			bad = true;
 			continue;
 		}

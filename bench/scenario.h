@@ -28,7 +28,7 @@
 
 #include "deferbench.h"
 
-#define DFB_SCENARIO_MAX_STRATEGIES 8
+#define DFB_SCENARIO_MAX_STRATEGIES 16
 /* Room for the runtime's keys plus the harness keys; dfb_scenario_parse
  * reports an error if the runtime's table ever outgrows it. */
 #define DFB_SCENARIO_MAX_KEYS 96

@@ -319,6 +319,16 @@ const char *dfb_strategy_name(const struct dfb_strategy *s);
 const char *dfb_strategy_summary(const struct dfb_strategy *s);
 extern const struct dfb_strategy *const dfb_strategies[];
 extern const size_t dfb_nstrategies;
+/* The strategies this build left out, their library absent at configure
+ * time (runtime/strategies.def). */
+struct dfb_unavailable {
+	const char *name, *what, *package;
+};
+extern const struct dfb_unavailable dfb_unavailable[];
+extern const size_t dfb_nunavailable;
+/* Why `name` is no strategy of this build: not built (and what to
+ * install), or unknown (and the names that are).  Returns msg. */
+const char *dfb_strategy_unknown(const char *name, char *msg, size_t len);
 
 /* Allocates everything a round needs (no allocation happens inside a
  * round).  Control thread.  Returns NULL with *err filled on failure. */

@@ -164,13 +164,20 @@ struct dfb_wait_list {
 	size_t stride;
 	uint32_t max_entries;
 	uint32_t max_conditions;
-	bool ttas, compact, padded;
+	uint8_t lock_mode;               /* enum dfb_wl_lock_mode */
+	bool compact, padded;
+	pthread_mutex_t *mutex;          /* DFB_WL_MUTEX only, a line of its own */
 	struct dfb_cond *pool;           /* waitlist_compact only */
 	void *block;
 };
 
-/* Options of dfb_wl_init, from the waitlist_* keys. */
-enum { DFB_WL_TTAS = 1, DFB_WL_COMPACT = 2, DFB_WL_PADDED = 4 };
+/* Options of dfb_wl_init: the waitlist_* keys, and DFB_WL_MUTEX, which
+ * a strategy asks for (struct dfb_strategy's wl_flags). */
+enum { DFB_WL_TTAS = 1, DFB_WL_COMPACT = 2, DFB_WL_PADDED = 4, DFB_WL_MUTEX = 8 };
+/* How the wait-list lock is taken: upstream's one CAS on the busy word
+ * (0, so that the faithful path tests one byte as it did for ttas), the
+ * waitlist_ttas deviation, or the mutex strategy's pthread mutex. */
+enum dfb_wl_lock_mode { DFB_WL_LOCK_CAS, DFB_WL_LOCK_TTAS, DFB_WL_LOCK_MUTEX };
 
 int dfb_wl_init(struct dfb_wait_list *wl, uint32_t max_entries, uint32_t max_conditions,
 		unsigned flags);
@@ -187,9 +194,13 @@ static inline bool dfb_wl_try_lock(struct dfb_wait_list *wl)
 	int expected = 0;
 	/* Upstream's try_lock is one strong CAS.  The waitlist_ttas deviation
 	 * first loads the word (relaxed), so losers stay off the line in
-	 * exclusive state. */
-	if (wl->ttas && atomic_load_explicit(wl->busy, memory_order_relaxed))
-		return false;
+	 * exclusive state; the mutex strategy's lock is a pthread mutex. */
+	if (__builtin_expect(wl->lock_mode != DFB_WL_LOCK_CAS, 0)) {
+		if (wl->lock_mode == DFB_WL_LOCK_MUTEX)
+			return pthread_mutex_trylock(wl->mutex) == 0;
+		if (atomic_load_explicit(wl->busy, memory_order_relaxed))
+			return false;
+	}
 	/* acquire: the previous holder's entry updates (and mailbox tail)
 	 * happen before ours. */
 	return atomic_compare_exchange_strong_explicit(wl->busy, &expected, 1,
@@ -199,6 +210,10 @@ static inline bool dfb_wl_try_lock(struct dfb_wait_list *wl)
 
 static inline void dfb_wl_unlock(struct dfb_wait_list *wl)
 {
+	if (__builtin_expect(wl->mutex != NULL, 0)) {
+		pthread_mutex_unlock(wl->mutex);
+		return;
+	}
 	/* release: publishes our entry updates to the next holder. */
 	atomic_store_explicit(wl->busy, 0, memory_order_release);
 }

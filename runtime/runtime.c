@@ -228,7 +228,7 @@ struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c, const struct 
 			goto nomem;
 	unsigned wl_flags = (c->waitlist_ttas ? DFB_WL_TTAS : 0) |
 			    (c->waitlist_compact ? DFB_WL_COMPACT : 0) |
-			    (c->waitlist_padded ? DFB_WL_PADDED : 0);
+			    (c->waitlist_padded ? DFB_WL_PADDED : 0) | s->wl_flags;
 	if (dfb_wl_init(&rt->wl, (uint32_t)c->max_async_waits, rt->max_cond, wl_flags))
 		goto nomem;
 	if (sched_init(rt))

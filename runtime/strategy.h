@@ -9,7 +9,8 @@
  * are its own (keys, nkeys: rows of config.c's kind whose offset is the
  * index into the strategy's options, U64 only, default 0), read with
  * dfb_sopt(rt, i); config.c splices them into the one key table, so a
- * scenario file sets them like any key.  The runtime calls:
+ * scenario file sets them like any key.  wl_flags asks for a wait-list
+ * lock of its own kind (DFB_WL_MUTEX).  The runtime calls:
  *
  *   init      at create (after the wait list and scheduler threads exist);
  *             -1: out of memory.  fini at destroy (NULL-safe state).
@@ -50,6 +51,10 @@ struct dfb_strategy {
 	const char *name;
 	const char *summary;
 	size_t state_size;
+	unsigned wl_flags;               /* DFB_WL_* the strategy needs (DFB_WL_MUTEX) */
+	/* Its FIN registers under the wait-list lock (no messages: nothing
+	 * drained, lock_misses counted), as the baseline does. */
+	bool locked_registration;
 	const struct dfb_key *keys;
 	size_t nkeys;
 	int (*init)(struct dfb_runtime *rt);

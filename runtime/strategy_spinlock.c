@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dfb_internal.h"
+#include "locked_fin.h"
 
 /* The keys of its deviations, this strategy's own. */
 enum { SL_REGISTER_FIRST, SL_RELEASE_IN_PLACE, SL__NKEYS };
@@ -37,8 +38,7 @@ struct spinlock_state {
 	DFB_ALIGNED _Atomic uint64_t mailbox_tail;
 	/* Transport scenarios: register_deferred's lock (the wait list's busy
 	 * try-lock) over a bounded array, under that lock. */
-	DFB_ALIGNED struct dfb_msg_payload *locked;
-	uint64_t nlocked, locked_cap;
+	DFB_ALIGNED struct dfb_locked_array la;
 };
 
 static inline struct spinlock_state *state(const struct dfb_runtime *rt)
@@ -46,165 +46,28 @@ static inline struct spinlock_state *state(const struct dfb_runtime *rt)
 	return dfb_sstate(rt);
 }
 
-/* Upstream's register_deferred.  `fin` is the FIN's own subtask record
- * (its token and index captured at dispatch), NULL from the unit tests;
- * with it, conditions that arrive for a task whose registration is already
- * closed fail the round as ORPHANED_CONDITIONS.  *status receives the
- * status upstream publishes on ERROR. */
-static enum dfb_reg_result register_deferred(struct dfb_sched *s, struct dfb_wait_list *wl,
-					     struct dfb_slot *slot, const struct dfb_subtask *fin,
-					     const struct dfb_slab *slab, bool normal_done,
-					     enum dfb_err *err, int32_t *status)
+/* Upstream's try_lock: one attempt; the FIN spin-hints and retries. */
+static inline bool try_lock(struct dfb_sched *s, struct dfb_wait_list *wl)
 {
-	if (!dfb_wl_try_lock(wl))
-		return DFB_REG_SKIPPED;
-	enum dfb_reg_result r = DFB_REG_REGISTERED;
-	if (slab->error_code) {
-		*err = DFB_ERR_SLAB_ERROR;
-		*status = slab->error_code;  /* upstream publishes the kernel's own code */
-		r = DFB_REG_ERROR;
-		goto out;
-	}
-	uint32_t deferred_count = slab->count;
-	if (deferred_count > wl->max_conditions) {
-		*err = DFB_ERR_REGISTRATION_FAILED;
-		r = DFB_REG_ERROR;
-		goto out;
-	}
-	/* Upstream re-reads the task id here, after on_subtask_complete:
-	 * the slot may hold another task by now (docs/MODEL.md). */
-	uint64_t token = dfb_slot_token(slot);
-	if (deferred_count > 0 && fin && s && dfb_orphaned(s, slot, fin, token, deferred_count)) {
-		*err = DFB_ERR_ORPHANED_CONDITIONS;
-		r = DFB_REG_ERROR;
-		goto out;
-	}
-	struct dfb_wait_entry *e = dfb_wl_find(wl, token);
-	if (!e && deferred_count == 0) {
-		/* The last FIN completes the task inline once we unlock:
-		 * its registration is closed from here on. */
-		if (normal_done && s)
-			dfb_close(s, slot, DFB_CLOSED_INLINE);
-		r = DFB_REG_NOT_DEFERRED;
-		goto out;
-	}
-	if (!e) {
-		e = dfb_wl_create(wl, token, slot);
-		if (!e) {
-			*err = DFB_ERR_ASYNC_WAIT_OVERFLOW;
-			r = DFB_REG_ERROR;
-			goto out;
-		}
-	}
-	if (normal_done)
-		e->normal_done = true;
-	for (uint32_t i = 0; i < deferred_count; i++) {
-		const struct dfb_slab_entry *d = &slab->entries[i];
-		if (d->completion_type == DFB_CT_COUNTER)
-			dfb_cache_invalidate_range(
-				(const void *)(uintptr_t)(d->addr & ~(uint64_t)(DFB_CACHELINE - 1)),
-				sizeof(uint32_t));
-		if (dfb_wl_append(wl, e, d->addr, d->expected_value, d->engine, d->completion_type)) {
-			*err = DFB_ERR_REGISTRATION_FAILED;
-			r = DFB_REG_ERROR;
-			goto out;
-		}
-	}
-	/* absorb_pending_completions_locked: a loop over nothing (the unit
-	 * tests' calls, without a scheduler, read a count of their own). */
-	static _Atomic int32_t none_pending;
-	_Atomic int32_t *pending = s ? &state(s->rt)->count : &none_pending;
-	for (int32_t i = 0; i < atomic_load_explicit(pending, memory_order_relaxed); i++)
-		;
-out:
-	dfb_wl_unlock(wl);
-	return r;
+	(void)s;
+	return dfb_wl_try_lock(wl);
 }
 
+/* The unit tests' entry: no scheduler, a staging count of its own. */
 enum dfb_reg_result dfb_register_deferred(struct dfb_wait_list *wl, struct dfb_slot *slot,
 					  const struct dfb_slab *slab, bool mixed,
 					  enum dfb_err *err)
 {
 	int32_t status = 0;
-	return register_deferred(NULL, wl, slot, NULL, slab, mixed, err, &status);
-}
-
-/* Registers until it is not SKIPPED; false when the round stops (an error
- * raised here, or another thread's). */
-static bool register_until_done(struct dfb_sched *s, struct dfb_slot *slot,
-				const struct dfb_subtask *st, const struct dfb_slab *slab,
-				bool normal_done, enum dfb_reg_result *r)
-{
-	struct dfb_runtime *rt = s->rt;
-	enum dfb_err err = DFB_ERR_OK;
-	int32_t status = 0;
-	dfb_set_phase(s, DFB_PH_REGISTER);
-	for (;;) {
-		*r = register_deferred(s, &rt->wl, slot, st, slab, normal_done, &err, &status);
-		if (*r != DFB_REG_SKIPPED)
-			break;
-		s->c.lock_misses++;
-		dfb_spin_hint(rt->hint);
-		if (dfb_stopped(rt))
-			return false;
-	}
-	dfb_set_phase(s, DFB_PH_FIN);
-	if (*r == DFB_REG_ERROR) {
-		if (err == DFB_ERR_ORPHANED_CONDITIONS)
-			return false; /* raised, with its story, by dfb_orphaned */
-		if (err != DFB_ERR_SLAB_ERROR)
-			status = dfb_err_upstream_status(err);
-		dfb_raise_task(rt, err, status, st->task_index, st->token, s->id,
-			       "register_deferred failed (slab count %u, error code %d)",
-			       slab->count, slab->error_code);
-		return false;
-	}
-	if (*r == DFB_REG_REGISTERED)
-		s->c.registrations++;
-	return true;
+	static _Atomic int32_t none_pending;
+	return dfb_register_deferred_with(try_lock, &none_pending, NULL, wl, slot, NULL, slab, mixed,
+					  err, &status);
 }
 
 static void spinlock_on_fin(struct dfb_sched *s, struct dfb_core *core, struct dfb_subtask *st)
 {
-	struct dfb_runtime *rt = s->rt;
-	struct dfb_slot *slot = st->slot;
-	/* Read before on_subtask_complete: afterwards another thread may
-	 * complete the task and the slot be reused.  (The token upstream
-	 * re-reads inside register_deferred, on purpose.) */
-	const bool payload = slot->payload;
-	const struct dfb_slab *slab = &core->slab[st->parity];
-	enum dfb_reg_result r = DFB_REG_NOT_DEFERRED;
-	/* The sampler: the registration path starts here (dfb_sampled). */
-	const bool sampled = payload && dfb_sampled(&s->sampler);
-	const uint64_t t0 = sampled ? dfb_now_ns() : 0;
-
-	const bool register_first = dfb_sopt(rt, SL_REGISTER_FIRST) != 0;
-	if (payload && register_first) {
-		/* Deviation: register the conditions before the fetch_add, as
-		 * the mailbox orders its pushes; the last FIN then takes the
-		 * lock a second time to set normal_done. */
-		if (!register_until_done(s, slot, st, slab, false, &r))
-			return;
-	}
-	bool mixed = dfb_on_subtask_complete(slot);
-	if (!payload) {
-		if (mixed)
-			dfb_complete_inline(s, slot);
-		return;
-	}
-	dfb_fault_fin_race(s, st, mixed);
-	if (!register_first) {
-		if (!register_until_done(s, slot, st, slab, mixed, &r))
-			return;
-	} else if (mixed) {
-		static const struct dfb_slab none = {0, 0, NULL};
-		if (!register_until_done(s, slot, st, &none, true, &r))
-			return;
-	}
-	if (sampled)
-		dfb_hist_add(&s->lat, dfb_now_ns() - t0);
-	if (mixed && r != DFB_REG_REGISTERED)
-		dfb_complete_inline(s, slot);
+	dfb_locked_fin(try_lock, &state(s->rt)->count, dfb_sopt(s->rt, SL_REGISTER_FIRST) != 0, s,
+		       core, st);
 }
 
 /* poll_and_complete's drain at 293e88a32: the empty AICore mailbox's check. */
@@ -233,45 +96,34 @@ static bool spinlock_poll_full_batch_fails(const struct dfb_runtime *rt)
 
 static int spinlock_init(struct dfb_runtime *rt)
 {
-	struct spinlock_state *st = state(rt);
-	if (rt->shape->transport) {
-		st->locked_cap = rt->cfg.mailbox_capacity;
-		if (!(st->locked = calloc(st->locked_cap, sizeof(*st->locked))))
-			return -1;
-	}
-	return 0;
+	return dfb_la_init(&state(rt)->la, rt);
 }
 
 static void spinlock_fini(struct dfb_runtime *rt)
 {
 	if (dfb_sstate(rt))
-		free(state(rt)->locked);
+		free(state(rt)->la.msgs);
 }
 
 static void spinlock_reset(struct dfb_runtime *rt)
 {
-	state(rt)->nlocked = 0;
+	state(rt)->la.n = 0;
 }
 
 static void spinlock_dump(struct dfb_runtime *rt, char *buf, size_t len)
 {
 	struct spinlock_state *st = state(rt);
-	if (st->locked)
+	const char *lock = atomic_load(rt->wl.busy) ? "held" : "free";
+	if (st->la.msgs)
 		snprintf(buf, len, "locked array: %llu of %llu messages, lock %s",
-			 (unsigned long long)st->nlocked, (unsigned long long)st->locked_cap,
-			 atomic_load(rt->wl.busy) ? "held" : "free");
+			 (unsigned long long)st->la.n, (unsigned long long)st->la.cap, lock);
 	else
-		snprintf(buf, len, "wait-list lock %s", atomic_load(rt->wl.busy) ? "held" : "free");
+		snprintf(buf, len, "wait-list lock %s", lock);
 }
 
 static bool spinlock_check_drained(struct dfb_runtime *rt, char *msg, size_t len)
 {
-	struct spinlock_state *st = state(rt);
-	if (!st->nlocked)
-		return true;
-	snprintf(msg, len, "%llu messages left in the locked array",
-		 (unsigned long long)st->nlocked);
-	return false;
+	return dfb_la_check_drained(&state(rt)->la, msg, len);
 }
 
 /* Transport scenarios (transport.c): register_deferred's lock alone, the
@@ -285,43 +137,26 @@ static bool spinlock_transport_push(struct dfb_runtime *rt, int producer,
 				    struct dfb_counters *c)
 {
 	(void)producer; /* one transport for every producer */
-	struct spinlock_state *t = state(rt);
 	if (!dfb_wl_try_lock(&rt->wl)) {
 		c->lock_misses++;
 		return false;
 	}
-	if (t->nlocked == t->locked_cap) {
-		dfb_wl_unlock(&rt->wl);
-		c->mailbox_full_retries++;
-		return false;
-	}
-	t->locked[t->nlocked++] = *m;
+	bool ok = dfb_la_put(&state(rt)->la, m, c);
 	dfb_wl_unlock(&rt->wl);
-	return true;
+	return ok;
 }
 
 static uint64_t spinlock_transport_drain(struct dfb_runtime *rt, struct dfb_msg_payload *buf,
 					 uint64_t cap, struct dfb_counters *c)
 {
-	struct spinlock_state *t = state(rt);
-	if (!dfb_wl_try_lock(&rt->wl)) {
-		c->poll_lock_misses++;
-		return 0;
-	}
-	c->polls++;
-	uint64_t n = t->nlocked < cap ? t->nlocked : cap;
-	memcpy(buf, t->locked, n * sizeof(*buf));
-	if (n < t->nlocked)
-		memmove(t->locked, t->locked + n, (t->nlocked - n) * sizeof(*buf));
-	t->nlocked -= n;
-	dfb_wl_unlock(&rt->wl);
-	return n;
+	return dfb_la_drain(&rt->wl, &state(rt)->la, buf, cap, c);
 }
 
 const struct dfb_strategy dfb_strategy_spinlock = {
 	.name = "spinlock",
 	.summary = "register_deferred under the wait-list try-lock on every FIN (upstream 293e88a32)",
 	.state_size = sizeof(struct spinlock_state),
+	.locked_registration = true,
 	.keys = spinlock_keys,
 	.nkeys = SL__NKEYS,
 	.init = spinlock_init,

@@ -25,7 +25,9 @@ int dfb_wl_init(struct dfb_wait_list *wl, uint32_t max_entries, uint32_t max_con
 		unsigned flags)
 {
 	memset(wl, 0, sizeof(*wl));
-	wl->ttas = flags & DFB_WL_TTAS;
+	wl->lock_mode = (flags & DFB_WL_MUTEX)  ? DFB_WL_LOCK_MUTEX
+			: (flags & DFB_WL_TTAS) ? DFB_WL_LOCK_TTAS
+						: DFB_WL_LOCK_CAS;
 	wl->compact = flags & DFB_WL_COMPACT;
 	wl->padded = flags & DFB_WL_PADDED;
 	wl->max_entries = max_entries;
@@ -53,7 +55,17 @@ int dfb_wl_init(struct dfb_wait_list *wl, uint32_t max_entries, uint32_t max_con
 	wl->block = aligned_alloc(DFB_CACHELINE, round_up(size, DFB_CACHELINE));
 	if (wl->compact)
 		wl->pool = calloc((size_t)max_entries * max_conditions, sizeof(*wl->pool));
-	if (!wl->block || (wl->compact && !wl->pool)) {
+	if (flags & DFB_WL_MUTEX) {
+		/* The naive baseline's mutex: default attributes, on a line of
+		 * its own so that only its own traffic is measured. */
+		wl->mutex = aligned_alloc(DFB_CACHELINE, round_up(sizeof(pthread_mutex_t),
+								  DFB_CACHELINE));
+		if (wl->mutex && pthread_mutex_init(wl->mutex, NULL)) {
+			free(wl->mutex);
+			wl->mutex = NULL;
+		}
+	}
+	if (!wl->block || (wl->compact && !wl->pool) || (!wl->mutex && (flags & DFB_WL_MUTEX))) {
 		dfb_wl_fini(wl);
 		return -1;
 	}
@@ -79,6 +91,11 @@ void dfb_wl_fini(struct dfb_wait_list *wl)
 {
 	free(wl->block);
 	free(wl->pool);
+	if (wl->mutex) {
+		pthread_mutex_destroy(wl->mutex);
+		free(wl->mutex);
+		wl->mutex = NULL;
+	}
 	wl->block = NULL;
 	wl->pool = NULL;
 	wl->entries = NULL;

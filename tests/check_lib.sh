@@ -39,5 +39,6 @@ eq() { [ "$1" = "$2" ]; }
 nonempty() { [ -s "$1" ]; }
 has_line() { grep -qxF -- "$2" "$1"; }
 contains() { grep -qF -- "$2" "$1"; }
+has_line_re() { grep -qE -- "$2" "$1"; }
 lacks() { ! grep -qiE -- "$2" "$1"; }
 is_json() { python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null; }

@@ -242,19 +242,37 @@ check "--micro without a micro-benchmark build is a usage error" eq "$rc" 2
 check "... which says what to install" contains "$tmp/nomicro.out" "libbenchmark-dev"
 if [ -x "$micro_bin" ]; then
 	rc=0
-	timeout "$limit" "$script" --quick -n 2 -w 0 -c deferred_heavy -s spinlock --micro \
+	timeout "$limit" "$script" --quick -n 2 -w 0 -c deferred_heavy -s spinlock,mailbox-spsc --micro \
 		-o "$tmp/micro" >"$tmp/micro.out" 2>&1 || rc=$?
 	check "--micro run exits 0 (got $rc)" eq "$rc" 0
 	mdir=$(runs "$tmp/micro" | head -n 1)
 	check "micro.json is JSON" is_json "${mdir:-/nonexistent}/micro.json"
-	for st in $("$DFB_DEFERBENCH" list | sed -n '/^Strategies/,/^$/p' | awk 'NR > 1 && NF { print $1 }'); do
-		check "micro.json measures $st's transport" \
+	for st in spinlock mailbox-spsc; do
+		check "micro.json measures $st's transport (-s)" \
 			contains "${mdir:-/nonexistent}/micro.json" "\"Transport_Producers/$st/"
 	done
+	check "... and no strategy outside -s (mailbox is not mailbox-spsc)" \
+		lacks "${mdir:-/nonexistent}/micro.json" "\"Transport_Producers/mailbox/"
 	check "the report has the micro-benchmark table" \
 		contains "${mdir:-/nonexistent}/report.md" "## Micro-benchmarks: each strategy's transport"
 	check "micro.json has register_deferred with K = 62" \
 		contains "${mdir:-/nonexistent}/micro.json" "\"Register_Deferred/spinlock/62\""
 fi
+
+# ---- the transport comparison --------------------------------------------------------
+
+rc=0
+timeout "$limit" "$script" -n 2 -w 0 -c transport_p1,transport_latency_p1 -s spinlock,mailbox \
+	-S tasks=20000 -o "$tmp/tr" >"$tmp/tr.out" 2>&1 || rc=$?
+check "a transport run exits 0 (got $rc)" eq "$rc" 0
+tdir=$(runs "$tmp/tr" | head -n 1)
+check "the report has the transport comparison" \
+	contains "${tdir:-/nonexistent}/report.md" "## Transport comparison"
+check "... with each strategy's push latency at 1 producer" \
+	has_line_re "${tdir:-/nonexistent}/report.md" '^\| mailbox \| 1 \| transport_latency_p1 \| [0-9,]+ \|'
+check "... not the timed scenario in the throughput table" \
+	lacks "${tdir:-/nonexistent}/report.md" '^\| transport_latency_p1 \| 1 \|'
+check "... and each strategy's worst case named" \
+	has_line_re "${tdir:-/nonexistent}/report.md" '^- spinlock: throughput [0-9]+% of the best on transport_p1; push p99.9 '
 
 finish

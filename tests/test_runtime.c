@@ -142,7 +142,7 @@ static void check_ok(int rc, const struct dfb_config *c, const char *strategy,
 		ck_assert_uint_eq(r->peak_wait_entries, 0);
 	}
 
-	if (is_spinlock(strategy)) {
+	if (dfb_strategy_find(strategy)->locked_registration) {
 		ck_assert_uint_eq(k->drained_msgs, 0);
 		ck_assert_uint_eq(k->mailbox_full_retries, 0);
 		ck_assert_uint_eq(k->cas_retries, 0);
@@ -662,6 +662,35 @@ START_TEST(platform_a5)
 }
 END_TEST
 
+/* A strategy over an optional library is either built or listed as
+ * unavailable with its package, never dropped; an unavailable name is
+ * refused with what to install, an unknown one with the names known. */
+START_TEST(strategy_registry_names_every_strategy)
+{
+	static const char *const listed[] = {"ck", "wfcq"};
+	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++) {
+		bool built = dfb_strategy_find(listed[i]) != NULL;
+		size_t missing = 0;
+		for (size_t u = 0; u < dfb_nunavailable; u++)
+			if (!strcmp(dfb_unavailable[u].name, listed[i])) {
+				missing++;
+				char msg[512];
+				dfb_strategy_unknown(listed[i], msg, sizeof(msg));
+				ck_assert_msg(strstr(msg, "not built") &&
+						      strstr(msg, dfb_unavailable[u].package),
+					      "%s", msg);
+			}
+		ck_assert_msg(built + missing == 1, "%s: built %d, unavailable %zu", listed[i], built,
+			      missing);
+	}
+	for (size_t u = 0; u < dfb_nunavailable; u++)
+		ck_assert_ptr_null(dfb_strategy_find(dfb_unavailable[u].name));
+	char msg[512];
+	dfb_strategy_unknown("nope", msg, sizeof(msg));
+	ck_assert_msg(strstr(msg, "unknown strategy 'nope' (known: spinlock, mailbox"), "%s", msg);
+}
+END_TEST
+
 /* A strategy's keys are its own: in the one key table with their owner,
  * stored in its part of the configuration, read through dfb_sopt. */
 START_TEST(strategy_keys_are_its_own)
@@ -758,6 +787,7 @@ static Suite *runtime_suite(void)
 	TU_LOOP(tc, orch_to_sched_joins, 2);
 	TU_LOOP(tc, platform_a5, 1);
 	tcase_add_test(tc, strategy_keys_are_its_own);
+	tcase_add_test(tc, strategy_registry_names_every_strategy);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -112,19 +112,23 @@ uint64_t dfb_micro_tr_pushpop(struct dfb_micro_tr *t, uint64_t n)
 	return sum;
 }
 
-/* capacity pushes, then drains until all are back: what draining costs
- * per message.  Returns the messages drained. */
+/* Pushes until the transport is full (capacity messages, or one fewer for
+ * a ring that keeps a slot free, as ck_ring), then drains until all are
+ * back: what draining costs per message.  Returns the messages drained. */
 uint64_t dfb_micro_tr_fill_drain(struct dfb_micro_tr *t)
 {
 	const int producer = 0;
 	struct dfb_counters c = {0};
-	for (uint64_t i = 0; i < t->capacity; i++) {
-		struct dfb_msg_payload m = micro_msg(i);
+	uint64_t pushed = 0;
+	for (; pushed < t->capacity; pushed++) {
+		struct dfb_msg_payload m = micro_msg(pushed);
 		if (!t->rt->strategy->transport_push(t->rt, producer, &m, &c))
-			micro_die("a push into a ring with room was refused");
+			break;
 	}
+	if (pushed + 1 < t->capacity)
+		micro_die("a push into a ring with room was refused");
 	uint64_t got = 0;
-	while (got < t->capacity) {
+	while (got < pushed) {
 		uint64_t n = drain(t, &c);
 		if (!n)
 			micro_die("a full transport drained nothing");
