@@ -45,20 +45,28 @@ int dfb_parse_count(const char *opt, const char *s, unsigned long lo, unsigned l
 int dfb_parse_strategies(const char *list, const struct dfb_strategy **out, size_t *n)
 {
 	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", list);
+	if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf))
+		return dfb_usage_error("--strategy: the list is longer than %zu characters",
+				       sizeof(buf) - 1);
 	*n = 0;
-	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+	/* Split by hand: strtok would pass over an empty name ("a,,b", "a,"). */
+	for (char *t = buf, *next; t; t = next) {
+		if ((next = strchr(t, ',')))
+			*next++ = 0;
+		if (!*t)
+			return dfb_usage_error("--strategy '%s': an empty name in the list", list);
 		const struct dfb_strategy *s = dfb_strategy_find(t);
 		if (!s) {
 			char msg[512];
 			return dfb_usage_error("%s", dfb_strategy_unknown(t, msg, sizeof(msg)));
 		}
+		for (size_t i = 0; i < *n; i++)
+			if (out[i] == s)
+				return dfb_usage_error("--strategy '%s': '%s' twice", list, t);
 		if (*n == MAX_STRATEGIES)
 			return dfb_usage_error("at most %d strategies", MAX_STRATEGIES);
 		out[(*n)++] = s;
 	}
-	if (!*n)
-		return dfb_usage_error("--strategy needs at least one name");
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 /* deferbench validate: parse scenario files (or built-ins) and report
  * every error of each with its line, without running anything. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -83,12 +85,27 @@ int dfb_cmd_validate(int argc, char **argv)
 					       : "validate needs a SCENARIO file");
 	}
 	size_t n = builtin ? dfb_nbuiltin_scenarios : (size_t)(argc - optind);
+	char *shown[DFB_MAX_SETS];
+	size_t nshown = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct dfb_scenario s;
 		rc = builtin ? dfb_builtin_parse(&s, &dfb_builtin_scenarios[i], sets.kv, sets.n)
 				 : dfb_scenario_load(argv[optind + (int)i], sets.kv, sets.n, &s);
-		if (builtin && rc)
-			dfb_scenario_print_errors(&s, stderr);
+		if (builtin && rc) {
+			/* A --set error is the same for every built-in: once. */
+			for (size_t e = 0; e < s.nerrors; e++) {
+				const char *t = s.errors[e].text;
+				bool seen = false;
+				for (size_t k = 0; k < nshown && !seen; k++)
+					seen = !strcmp(shown[k], t);
+				if (seen)
+					continue;
+				fprintf(stderr, "%s\n", t);
+				if (!strncmp(t, "--set ", 6) && nshown < DFB_MAX_SETS &&
+				    (shown[nshown] = strdup(t)))
+					nshown++;
+			}
+		}
 		if (rc)
 			bad++;
 		else
@@ -96,6 +113,8 @@ int dfb_cmd_validate(int argc, char **argv)
 		fflush(stdout);
 		dfb_scenario_free(&s);
 	}
+	for (size_t k = 0; k < nshown; k++)
+		free(shown[k]);
 	if (bad && n > 1)
 		fprintf(stderr, "deferbench: %d of %zu scenarios invalid\n", bad, n);
 	return bad ? DFB_EXIT_USAGE : DFB_EXIT_OK;

@@ -489,8 +489,18 @@ int dfb_scenario_parse(struct dfb_scenario *s, const char *source, const char *t
 	/* The placement policy's name, on the line that set it (a "list:"
 	 * PU, like the topology itself, is checked when a runtime is created). */
 	enum dfb_placement_kind kind;
-	if (dfb_placement_parse(s->config.placement, &kind, msg, sizeof(msg)))
-		add_error(s, s->lines[key_index("placement")], "%s", msg);
+	if (dfb_placement_parse(s->config.placement, &kind, msg, sizeof(msg))) {
+		/* Blamed on the --set that gave it, if one did, not the file. */
+		const char *kv = NULL;
+		for (size_t i = 0; i < nsets; i++)
+			if (!strncmp(sets[i], "placement=", 10))
+				kv = sets[i];
+		long line = s->lines[key_index("placement")];
+		if (kv && !line)
+			add_set_error(s, kv, msg);
+		else
+			add_error(s, line, "%s", msg);
+	}
 
 	/* Step 7: cross-key checks, on a configuration without earlier errors. */
 	if (!s->nerrors && dfb_config_check(&s->config, msg, sizeof(msg))) {

@@ -1,5 +1,7 @@
 /* The scenario parameter table: the one place that names every key. */
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,7 +234,12 @@ int dfb_config_set(struct dfb_config *c, const struct dfb_key *k, const char *va
 		unsigned long long v = strtoull(value, &end, 0);
 		if (errno || *end)
 			goto bad_number;
-		if ((double)v < k->min || (double)v > k->max) {
+		/* Compared as integers: above 2^53 a double cannot tell
+		 * 18000000000000000001 from the 1.8e19 maximum. */
+		unsigned long long lo = (unsigned long long)k->min;
+		unsigned long long hi = k->max >= 18446744073709551615.0 ? ULLONG_MAX
+									: (unsigned long long)k->max;
+		if (v < lo || v > hi) {
 			snprintf(msg, msglen, "%s = %s is out of range [%.0f, %.0f]", k->name,
 				 value, k->min, k->max);
 			return -1;
@@ -245,7 +252,9 @@ int dfb_config_set(struct dfb_config *c, const struct dfb_key *k, const char *va
 		if (*value == 0)
 			goto bad_number;
 		double v = strtod(value, &end);
-		if (errno || *end || !isfinite(v))
+		/* An underflow (1e-320) is a number, rounded toward 0; an
+		 * overflow is not. */
+		if ((errno && !(errno == ERANGE && fabs(v) <= DBL_MIN)) || *end || !isfinite(v))
 			goto bad_number;
 		if (v < k->min || v > k->max) {
 			snprintf(msg, msglen, "%s = %s is out of range [%g, %g]", k->name, value,

@@ -151,6 +151,10 @@ rc=0
 timeout 30 "$script" -o "$res" --save-baseline t1 >"$tmp/dup.out" 2>&1 || rc=$?
 check "--save-baseline with an existing NAME exits 2 (got $rc)" eq "$rc" 2
 check "... before running (no new results directory)" eq "$(count_runs "$res")" 1
+rc=0
+timeout 30 "$script" -o "$res" --save-baseline "" >"$tmp/empty.out" 2>&1 || rc=$?
+check "--save-baseline '' exits 2 before running (got $rc)" eq "$rc" 2
+check "... with no new results directory" eq "$(count_runs "$res")" 1
 
 rc=0
 timeout "$limit" "$script" -c deferred_heavy -n 3 -w 1 -o "$res" -b t1 \

@@ -266,6 +266,21 @@ START_TEST(error_out_of_range)
 			"t.scn:2: deferred_fraction = 1.5 is out of range [0, 1]");
 	parse_one_error("shape = deferred_heavy\nrounds = 0\n", 2,
 			"t.scn:2: rounds = 0 is out of range [1, 1000000]");
+	/* Beyond 2^53 the bound is checked as an integer. */
+	parse_one_error("shape = deferred_heavy\nseed = 18000000000000000001\n", 2,
+			"t.scn:2: seed = 18000000000000000001 is out of range "
+			"[0, 18000000000000000000]");
+	struct dfb_config c;
+	dfb_config_defaults(&c);
+	char msg[256];
+	const struct dfb_key *seed = dfb_config_key("seed");
+	ck_assert_int_eq(dfb_config_set(&c, seed, "18000000000000000000", msg, sizeof(msg)), 0);
+	ck_assert_uint_eq(c.seed, 18000000000000000000ULL);
+	/* An underflow is a number (rounded toward 0), an overflow is not. */
+	const struct dfb_key *frac = dfb_config_key("deferred_fraction");
+	ck_assert_int_eq(dfb_config_set(&c, frac, "1e-320", msg, sizeof(msg)), 0);
+	ck_assert(c.deferred_fraction < 1e-300);
+	ck_assert_int_eq(dfb_config_set(&c, frac, "1e999", msg, sizeof(msg)), -1);
 }
 END_TEST
 

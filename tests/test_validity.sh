@@ -86,6 +86,18 @@ check "a run against itself is within noise" \
 	grep -qE '^deferred_heavy +Sched .*(within noise|disturbed)$' "$tmp/vs2.out"
 check "bad --invocations is a usage error" eq "$("$bin" suite "${quick[@]}" -o "$tmp/x" --invocations 0 >/dev/null 2>&1; echo $?)" 2
 check "bad --wait-quiet is a usage error" eq "$("$bin" suite "${quick[@]}" -o "$tmp/x" --wait-quiet -1 >/dev/null 2>&1; echo $?)" 2
+"$bin" run deferred_heavy -n 1 -w 0 -S placement= >"$tmp/pl.out" 2>&1
+check "an empty -S placement= is blamed on the --set" \
+	has_line_re "$tmp/pl.out" '^--set placement=: placement is empty'
+check "... not on the file" lacks "$tmp/pl.out" 'deferred_heavy[.]scn'
+
+"$bin" validate --builtin -S tasks=0 >/dev/null 2>"$tmp/vb.out"
+check "validate --builtin prints a bad --set once" \
+	eq "$(grep -c '^--set tasks=0: ' "$tmp/vb.out")" 1
+for list in spinlock,spinlock spinlock, ,mailbox spinlock,,mailbox; do
+	check "run -s '$list' is a usage error" \
+		eq "$("$bin" run deferred_heavy -n 1 -w 0 -s "$list" >/dev/null 2>&1; echo $?)" 2
+done
 
 # A scenario that fails in an invocation keeps nothing of it.
 run fail "$bin" suite -c deferred_heavy,transport_p1 -n 2 -w 0 -s spinlock -S fault=fin_race \
