@@ -26,7 +26,7 @@ static void calibrate_usage(FILE *f)
 		"run).  SCENARIO: built-in names or .scn files (default: those of the quick\n"
 		"suite).\n\n"
 		"options:\n"
-		"  -s, --strategies LIST   strategies to calibrate (default: all; at most 4)\n"
+		"  -s, --strategies LIST   strategies to calibrate (default: all but opt-in; at most 8)\n"
 		"  -n, --rounds N          measured rounds per copy and invocation (default %s)\n"
 		"  -w, --warmup N          warm-up rounds (default %s)\n"
 		"      --invocations K     separate processes (default %s; 4 or more judge across\n"

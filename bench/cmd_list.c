@@ -105,7 +105,8 @@ int dfb_cmd_list(int argc, char **argv)
 				printf("%s%s", sep, dfb_config_keys[k].name);
 				sep = ", ";
 			}
-		printf("%s\n", *sep == ',' ? "]" : "");
+		printf("%s%s\n", *sep == ',' ? "]" : "",
+		       dfb_strategy_opt_in(dfb_strategies[i]) ? " (opt-in: only with -s)" : "");
 	}
 	for (size_t i = 0; i < dfb_nunavailable; i++)
 		printf("  %-24s unavailable: not built, %s not found (Debian package %s)\n",

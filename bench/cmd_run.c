@@ -23,7 +23,7 @@ static void run_usage(FILE *f)
 		"else a built-in scenario or shape (`deferbench list`).  A file's rounds,\n"
 		"warmup and strategies keys set the defaults of -n, -w and -s.\n\n"
 		"options:\n"
-		"  -s, --strategy LIST  comma-separated strategies (default: all, in table order)\n"
+		"  -s, --strategy LIST  comma-separated strategies (default: all but the opt-in ones, in table order)\n"
 		"  -n, --rounds N       measured rounds per strategy (default 10)\n"
 		"  -w, --warmup N       warm-up rounds per strategy, not reported (default 2)\n"
 		"  -S, --set KEY=VALUE  override a scenario key (repeatable; keys: deferbench list)\n"
@@ -92,15 +92,13 @@ int dfb_cmd_run(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const struct dfb_strategy *strat[MAX_STRATEGIES];
-	size_t nstrat = dfb_nstrategies;
+	size_t nstrat = dfb_default_strategies(strat);
 	unsigned long rounds = 10, warmup = 2;
 	bool strat_given = false, rounds_given = false, warmup_given = false;
 	struct dfb_sets sets = {.n = 0};
 	bool quiet = false;
 	int o, rc;
 
-	for (size_t i = 0; i < dfb_nstrategies; i++)
-		strat[i] = dfb_strategies[i];
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "s:n:w:S:qh", opts, NULL)) != -1) {
 		switch (o) {

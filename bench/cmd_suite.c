@@ -55,7 +55,7 @@ static void suite_usage(FILE *f)
 		"  -o, --output OUTDIR     where the results files go (required)\n"
 		"  -c, --scenarios LIST    comma-separated built-in names or .scn files\n"
 		"                          (default: every built-in scenario)\n"
-		"  -s, --strategies LIST   comma-separated strategies (default: all); the first\n"
+		"  -s, --strategies LIST   comma-separated strategies (default: all but opt-in); the first\n"
 		"                          is the baseline of the comparison within the run\n"
 		"  -n, --rounds N          measured rounds per strategy (default %d, --quick %d)\n"
 		"  -w, --warmup N          warm-up rounds per strategy (default %d, --quick %d)\n"
@@ -911,9 +911,7 @@ int dfb_cmd_suite(int argc, char **argv)
 	struct dfb_sets sets = {.n = 0};
 	int o, rc;
 
-	su.nstrat = dfb_nstrategies < DFB_MAX_STRATEGIES ? dfb_nstrategies : DFB_MAX_STRATEGIES;
-	for (size_t i = 0; i < su.nstrat; i++)
-		su.strat[i] = dfb_strategies[i];
+	su.nstrat = dfb_default_strategies(su.strat);
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "n:w:s:c:b:o:S:vh", opts, NULL)) != -1) {
 		switch (o) {

@@ -319,6 +319,10 @@ const char *dfb_strategy_name(const struct dfb_strategy *s);
 const char *dfb_strategy_summary(const struct dfb_strategy *s);
 extern const struct dfb_strategy *const dfb_strategies[];
 extern const size_t dfb_nstrategies;
+/* The default list (-s left out): every built strategy but the opt-in
+ * ones, in table order, into out (NULL: only count). */
+size_t dfb_default_strategies(const struct dfb_strategy **out);
+bool dfb_strategy_opt_in(const struct dfb_strategy *s);
 /* The strategies this build left out, their library absent at configure
  * time (runtime/strategies.def). */
 struct dfb_unavailable {

@@ -51,5 +51,19 @@ const struct dfb_strategy *dfb_strategy_find(const char *name)
 	return NULL;
 }
 
+size_t dfb_default_strategies(const struct dfb_strategy **out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < dfb_nstrategies; i++)
+		if (!dfb_strategies[i]->opt_in) {
+			if (out)
+				out[n] = dfb_strategies[i];
+			n++;
+		}
+	return n;
+}
+
+bool dfb_strategy_opt_in(const struct dfb_strategy *s) { return s->opt_in; }
+
 const char *dfb_strategy_name(const struct dfb_strategy *s) { return s->name; }
 const char *dfb_strategy_summary(const struct dfb_strategy *s) { return s->summary; }

@@ -55,6 +55,10 @@ struct dfb_strategy {
 	/* Its FIN registers under the wait-list lock (no messages: nothing
 	 * drained, lock_misses counted), as the baseline does. */
 	bool locked_registration;
+	/* Not in the default strategy list (a run's or suite's -s default):
+	 * only when named.  For a design whose worst case makes a default run
+	 * unbounded in time on common machines (ck's convoy). */
+	bool opt_in;
 	const struct dfb_key *keys;
 	size_t nkeys;
 	int (*init)(struct dfb_runtime *rt);

@@ -231,6 +231,7 @@ const struct dfb_strategy dfb_strategy_ck = {
 	.name = "ck",
 	.summary = "ConcurrencyKit ck_ring (MPSC) as the mailbox; not upstream",
 	.state_size = sizeof(struct ck_state),
+	.opt_in = true, /* its convoy (docs/PERFORMANCE.md): named with -s only */
 	.keys = ck_keys,
 	.nkeys = CK__NKEYS,
 	.init = ck_init,

@@ -685,6 +685,21 @@ START_TEST(strategy_registry_names_every_strategy)
 	}
 	for (size_t u = 0; u < dfb_nunavailable; u++)
 		ck_assert_ptr_null(dfb_strategy_find(dfb_unavailable[u].name));
+	/* The default list is every built strategy but the opt-in ones, in
+	 * table order; an opt-in one is still found by name. */
+	const struct dfb_strategy *def[64];
+	size_t ndef = dfb_default_strategies(def), k = 0, opt = 0;
+	for (size_t i = 0; i < dfb_nstrategies; i++) {
+		if (dfb_strategy_opt_in(dfb_strategies[i])) {
+			opt++;
+			ck_assert_ptr_eq(dfb_strategy_find(dfb_strategies[i]->name), dfb_strategies[i]);
+			continue;
+		}
+		ck_assert_ptr_eq(def[k++], dfb_strategies[i]);
+	}
+	ck_assert_uint_eq(ndef, k);
+	ck_assert_uint_eq(ndef + opt, dfb_nstrategies);
+	ck_assert_ptr_eq(def[0], dfb_strategy_find("spinlock")); /* the baseline first */
 	char msg[512];
 	dfb_strategy_unknown("nope", msg, sizeof(msg));
 	ck_assert_msg(strstr(msg, "unknown strategy 'nope' (known: spinlock, mailbox"), "%s", msg);

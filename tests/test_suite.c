@@ -855,7 +855,7 @@ START_TEST(suite_real_run)
 	first_line(t, head, sizeof(head));
 	ck_assert_str_eq(head, rounds_header);
 	/* every registered strategy (the default), 3 rounds each */
-	ck_assert_uint_eq(count_lines(t), 1 + dfb_nstrategies * 3);
+	ck_assert_uint_eq(count_lines(t), 1 + dfb_default_strategies(NULL) * 3);
 	free(t);
 	snprintf(path, sizeof(path), "%s/meta.txt", out);
 	t = slurp(path);
@@ -870,7 +870,7 @@ START_TEST(suite_real_run)
 	snprintf(path, sizeof(path), "%s/comparison.csv", out);
 	t = slurp(path);
 	/* the four times, for the first strategy against each other one */
-	ck_assert_uint_eq(count_lines(t), 1 + 4 * (dfb_nstrategies - 1));
+	ck_assert_uint_eq(count_lines(t), 1 + 4 * (dfb_default_strategies(NULL) - 1));
 	free(t);
 	snprintf(path, sizeof(path), "%s/command.txt", out);
 	t = slurp(path);
@@ -897,7 +897,7 @@ START_TEST(suite_real_run)
 	snprintf(path, sizeof(path), "%s/rounds.csv", out2);
 	t = slurp(path);
 	ck_assert(strstr(t, "broken") == NULL);
-	ck_assert_uint_eq(count_lines(t), 1 + dfb_nstrategies * 2);
+	ck_assert_uint_eq(count_lines(t), 1 + dfb_default_strategies(NULL) * 2);
 	free(t);
 	snprintf(path, sizeof(path), "%s/meta.txt", out2);
 	t = slurp(path);
