@@ -11,6 +11,7 @@ int dfb_cmd_run(int argc, char **argv);
 int dfb_cmd_list(int argc, char **argv);
 int dfb_cmd_topo(int argc, char **argv);
 int dfb_cmd_validate(int argc, char **argv);
+int dfb_cmd_stress(int argc, char **argv);
 int dfb_cmd_suite(int argc, char **argv);
 int dfb_cmd_compare(int argc, char **argv);
 int dfb_cmd_calibrate(int argc, char **argv);

@@ -1,7 +1,11 @@
 /* deferbench: command-line entry point.  The library returns errors; this
  * layer alone decides exit codes. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -17,6 +21,7 @@ static const struct {
 	{"suite", dfb_cmd_suite, "run a suite of scenarios, compare, write a results directory"},
 	{"compare", dfb_cmd_compare, "compare two saved results (directories or rounds.csv)"},
 	{"calibrate", dfb_cmd_calibrate, "run each strategy against itself: false positives, MDE"},
+	{"stress", dfb_cmd_stress, "randomised verified rounds: nothing lost, duplicated or reordered"},
 };
 
 static void usage(FILE *f)
@@ -31,6 +36,20 @@ int main(int argc, char **argv)
 {
 	if (argc > 0 && argv[0])
 		dfb_argv0 = argv[0];
+	/* scripts/benchmark_rounds sets DFB_DIE_WITH_PARENT=PID: killed, even
+	 * with SIGKILL, it must not leave a suite (or the suite's own
+	 * invocations, which inherit the variable with the suite's PID)
+	 * running. */
+	const char *parent = getenv("DFB_DIE_WITH_PARENT");
+	if (parent && *parent) {
+		pid_t want = (pid_t)atol(parent);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != want) /* the parent died before the prctl */
+			return 1;
+		char self[24];
+		snprintf(self, sizeof(self), "%ld", (long)getpid());
+		setenv("DFB_DIE_WITH_PARENT", self, 1);
+	}
 	if (argc < 2)
 		return usage(stderr), DFB_EXIT_USAGE;
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))

@@ -271,7 +271,7 @@ int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, s
 	size_t ncol;
 	const struct dfb_column *cols = dfb_round_columns(&ncol);
 	char *line = text, *next;
-	int col_scen = -1, col_strat = -1, col_inv = -1;
+	int col_scen = -1, col_strat = -1, col_inv = -1, col_round = -1;
 	const struct dfb_column *at[CSV_MAX_COLS]; /* the table's column of each field */
 	bool have_metric[DFB_METRIC__COUNT] = {false};
 	char *field[CSV_MAX_COLS];
@@ -294,6 +294,8 @@ int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, s
 			col_strat = (int)c;
 		else if (!strcmp(field[c], "invocation"))
 			col_inv = (int)c;
+		else if (!strcmp(field[c], "round"))
+			col_round = (int)c;
 	}
 	if (col_scen < 0 || col_strat < 0) {
 		snprintf(msg, len, "%s: not a deferbench rounds.csv (no scenario and strategy columns)",
@@ -339,6 +341,7 @@ int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, s
 		struct dfb_round_row *row = &s->rows[s->n++];
 		memset(row, 0, sizeof(*row));
 		row->invocation = 1;
+		row->round = -1;
 		for (size_t k = 0; k < ncol; k++)
 			if (cols[k].metric >= 0)
 				row->m[cols[k].metric] = NAN;
@@ -349,6 +352,19 @@ int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, s
 			if (at[c]->metric >= 0 && at[c]->metric < DFB_METRIC_NTIMES && isnan(v)) {
 				snprintf(msg, len, "%s:%zu: %s is not a number", file, lineno,
 					 at[c]->name);
+				goto out;
+			}
+			/* A time is finite and not negative: an inf or -1e300
+			 * would pass every statistic and decide a verdict. */
+			if (at[c]->metric >= 0 && at[c]->metric < DFB_METRIC_NTIMES &&
+			    !(isfinite(v) && v >= 0)) {
+				snprintf(msg, len, "%s:%zu: %s = %s is not a finite time >= 0", file,
+					 lineno, at[c]->name, field[c]);
+				goto out;
+			}
+			if (!isnan(v) && !isfinite(v)) {
+				snprintf(msg, len, "%s:%zu: %s = %s is not finite", file, lineno,
+					 at[c]->name, field[c]);
 				goto out;
 			}
 			if (at[c]->type == DFB_COL_DOUBLE || !isnan(v))
@@ -362,6 +378,24 @@ int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, s
 				goto out;
 			}
 			row->invocation = (unsigned)v;
+		}
+		if (col_round >= 0) {
+			double v = parse_num(field[col_round]);
+			if (!(v >= 0 && v <= 1e9 && v == floor(v))) {
+				snprintf(msg, len, "%s:%zu: round '%s' is not a whole number >= 0", file,
+					 lineno, field[col_round]);
+				goto out;
+			}
+			row->round = (long)v;
+			/* A row twice would count twice in every test. */
+			for (size_t i = 0; i + 1 < s->n; i++)
+				if (s->rows[i].round == row->round &&
+				    s->rows[i].invocation == row->invocation) {
+					snprintf(msg, len,
+						 "%s:%zu: %s / %s round %ld of invocation %u appears twice",
+						 file, lineno, scen, strat, row->round, row->invocation);
+					goto out;
+				}
 		}
 		s->ndisturbed += row->disturbed != 0;
 		if (!isnan(row->m[DFB_METRIC_THROUGHPUT]))

@@ -52,6 +52,7 @@ int dfb_metric_find(const char *name);
 /* One measured round, compact: the values of the columns of columns.h. */
 struct dfb_round_row {
 	unsigned invocation;         /* 1-based process of --invocations (1 otherwise) */
+	long round;                  /* rounds.csv's round number; -1: not read from one */
 	double m[DFB_METRIC__COUNT]; /* throughput: messages/s, NaN when not transport */
 	uint64_t tasks, subtasks;
 	struct dfb_counters counters;

@@ -190,6 +190,37 @@ static char *unquote(char *v)
 
 /* Splits `text` (modified in place) into entries; records unknown keys,
  * malformed and duplicate lines as errors.  Returns the entry count. */
+/* The offset of the first byte of p that is not well-formed UTF-8
+ * (overlong forms, surrogates and values past U+10FFFF included), or -1. */
+static long utf8_invalid_at(const unsigned char *p)
+{
+	for (const unsigned char *q = p; *q;) {
+		unsigned n, min;
+		uint32_t cp;
+		if (*q < 0x80) {
+			q++;
+			continue;
+		}
+		if ((*q & 0xe0) == 0xc0)
+			n = 1, min = 0x80, cp = *q & 0x1f;
+		else if ((*q & 0xf0) == 0xe0)
+			n = 2, min = 0x800, cp = *q & 0x0f;
+		else if ((*q & 0xf8) == 0xf0)
+			n = 3, min = 0x10000, cp = *q & 0x07;
+		else
+			return q - p;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((q[i] & 0xc0) != 0x80)
+				return q - p;
+			cp = cp << 6 | (q[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return q - p;
+		q += n + 1;
+	}
+	return -1;
+}
+
 static size_t split_lines(struct dfb_scenario *s, char *text, struct entry *out, size_t max)
 {
 	size_t n = 0;
@@ -199,6 +230,12 @@ static size_t split_lines(struct dfb_scenario *s, char *text, struct entry *out,
 		next = strchr(p, '\n');
 		if (next)
 			*next++ = 0;
+		long bad = utf8_invalid_at((const unsigned char *)p);
+		if (bad >= 0) {
+			add_error(s, line, "invalid UTF-8 at byte %ld of the line (a scenario file is UTF-8 text)",
+				  bad + 1);
+			continue;
+		}
 		if (strip_comment(p)) {
 			add_error(s, line, "unterminated '\"' (a quoted value ends with '\"')");
 			continue;
@@ -375,6 +412,13 @@ static long message_key(const char *msg)
 	return k >= 0 && (size_t)k < dfb_config_nkeys ? k : -1;
 }
 
+static void cross_key_error(void *arg, const char *msg)
+{
+	struct dfb_scenario *s = arg;
+	long k = message_key(msg);
+	add_error(s, k >= 0 ? s->lines[k] : 0, "%s", msg);
+}
+
 static void default_name(struct dfb_scenario *s)
 {
 	const char *b = strrchr(s->source, '/');
@@ -502,11 +546,10 @@ int dfb_scenario_parse(struct dfb_scenario *s, const char *source, const char *t
 			add_error(s, line, "%s", msg);
 	}
 
-	/* Step 7: cross-key checks, on a configuration without earlier errors. */
-	if (!s->nerrors && dfb_config_check(&s->config, msg, sizeof(msg))) {
-		long k = message_key(msg);
-		add_error(s, k >= 0 ? s->lines[k] : 0, "%s", msg);
-	}
+	/* Step 7: cross-key checks, every one, on a configuration without
+	 * earlier errors. */
+	if (!s->nerrors)
+		dfb_config_check_all(&s->config, cross_key_error, s);
 	sort_errors(s);
 	return s->nerrors ? -1 : 0;
 }
@@ -551,6 +594,21 @@ int dfb_scenario_read(struct dfb_scenario *s, const char *path, const char *cons
 		return -1;
 	}
 	buf[len] = 0;
+	const char *nul = memchr(buf, 0, len);
+	if (nul) {
+		/* The parser reads C strings: a NUL would end its line there
+		 * and hide the rest. */
+		unsigned line = 1;
+		for (const char *p = buf; p < nul; p++)
+			line += *p == '\n';
+		free(buf);
+		memset(s, 0, sizeof(*s));
+		snprintf(s->source, sizeof(s->source), "%s", path);
+		default_name(s);
+		dfb_config_defaults(&s->config);
+		add_error(s, line, "a NUL byte (a scenario file is text)");
+		return -1;
+	}
 	int rc = dfb_scenario_parse(s, path, buf, sets, nsets, false);
 	free(buf);
 	return rc;

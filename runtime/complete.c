@@ -27,6 +27,15 @@ static void verify_completion(struct dfb_runtime *rt, struct dfb_sched *s,
 		dfb_raise(rt, DFB_ERR_INVARIANT, slot, s->id, "task completed twice");
 		return;
 	}
+	/* Every condition an engine thread completes is a counter it
+	 * stores 1 into (release; the acquire pairs with it). */
+	if (rt->cfg.engine == DFB_ENGINE_THREAD && rt->cfg.fault == DFB_FAULT_NONE)
+		for (uint32_t k = 0; k < slot->conditions; k++)
+			if (atomic_load_explicit(&slot->counters[k], memory_order_acquire) < 1) {
+				dfb_raise(rt, DFB_ERR_INVARIANT, slot, s->id,
+					  "completed before its condition %u was satisfied", k);
+				return;
+			}
 	struct dfb_task_desc d;
 	rt->shape->task(&rt->cfg, slot->index, &d);
 	for (uint32_t i = 0; i < d.nproducers; i++)
@@ -52,6 +61,7 @@ void dfb_complete_task(struct dfb_sched *s, struct dfb_slot *slot)
 	atomic_store_explicit(&slot->state, DFB_SLOT_COMPLETED, memory_order_relaxed);
 	uint32_t n = slot->nfanout;
 	dfb_fanout_unlock(slot);
+	DFB_PREEMPT(); /* stress: COMPLETED, consumers not yet counted */
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct dfb_slot *c = &rt->slots[slot->fanout[i]];
@@ -79,6 +89,7 @@ void dfb_release_push(struct dfb_sched *s, struct dfb_slot *slot)
 
 void dfb_release_ref(struct dfb_runtime *rt, struct dfb_slot *slot)
 {
+	DFB_PREEMPT(); /* stress: before a reference is dropped */
 	/* acq_rel: all holders' uses of the slot happen before the last
 	 * one consumes it. */
 	uint64_t v = atomic_fetch_add_explicit(&slot->fanout_rc, 1, memory_order_acq_rel) + 1;

@@ -64,6 +64,7 @@ static const struct dfb_key runtime_keys[] = {
 	U64(waitlist_compact, 0, 1, "deviation: 40-byte wait entries with pooled conditions, removal by header swap (upstream: 0, 2.6 KB entries copied)"),
 	U64(waitlist_padded, 0, 1, "deviation: wait-list busy and count on lines of their own, skipped pushes counted per thread (upstream: 0)"),
 	U64(verify, 0, 1, "check exactly-once completion and producer order of every task (stress mode)"),
+	U64(preempt, 0, 1e9, "stress: one in N protocol steps (claim, publish, fetch_add, lock, drain) yields or sleeps 1-64 us; 0: off (upstream has no such points)"),
 	ENUM(fault, fault_names, "fault injection for error-path tests"),
 	U64(fault_task, 0, 4e9, "submission index of the task the fault hits"),
 	STR(placement, "thread placement: none, compact, scatter, smt, cross-package, list:0,2,..."),
@@ -325,46 +326,63 @@ static int is_pow2(uint64_t v)
 	return v >= 2 && (v & (v - 1)) == 0;
 }
 
-int dfb_config_check(const struct dfb_config *c, char *msg, size_t msglen)
+/* Every cross-key error, each handed to report; the count.  Checks that
+ * depend on an earlier one's key (clusters need sched_threads valid) still
+ * run: each names its own keys. */
+int dfb_config_check_all(const struct dfb_config *c,
+			 void (*report)(void *arg, const char *msg), void *arg)
 {
+	char msg[400];
+	int n = 0;
 	uint64_t clusters = c->aic_cores > (c->aiv_cores + 1) / 2 ? c->aic_cores
 								  : (c->aiv_cores + 1) / 2;
-	if (!is_pow2(c->window)) {
-		snprintf(msg, msglen, "window = %llu is not a power of two",
-			 (unsigned long long)c->window);
-		return -1;
-	}
-	if (!is_pow2(c->mailbox_capacity)) {
-		snprintf(msg, msglen, "mailbox_capacity = %llu is not a power of two",
-			 (unsigned long long)c->mailbox_capacity);
-		return -1;
-	}
-	if (clusters < c->sched_threads) {
-		snprintf(msg, msglen,
-			 "sched_threads = %llu but only %llu clusters (aic_cores=%llu, "
-			 "aiv_cores=%llu): every scheduler thread needs a cluster",
-			 (unsigned long long)c->sched_threads, (unsigned long long)clusters,
-			 (unsigned long long)c->aic_cores, (unsigned long long)c->aiv_cores);
-		return -1;
-	}
-	if (c->scope_tasks > c->window) {
-		snprintf(msg, msglen,
-			 "scope_tasks = %llu exceeds window = %llu: a scope holds its slots "
-			 "until it ends, so the ring would deadlock",
-			 (unsigned long long)c->scope_tasks, (unsigned long long)c->window);
-		return -1;
-	}
-	if (c->fault == DFB_FAULT_FIN_RACE && c->sched_threads < 2) {
-		snprintf(msg, msglen,
-			 "fault = fin_race needs sched_threads >= 2: the race is between sibling "
-			 "FINs on different scheduler threads");
-		return -1;
-	}
-	if (c->shape >= dfb_nshapes) {
-		snprintf(msg, msglen, "shape index %llu out of range", (unsigned long long)c->shape);
-		return -1;
-	}
-	return 0;
+#define FAIL(...)                                          \
+	do {                                               \
+		snprintf(msg, sizeof(msg), __VA_ARGS__);   \
+		report(arg, msg);                          \
+		n++;                                       \
+	} while (0)
+	if (!is_pow2(c->window))
+		FAIL("window = %llu is not a power of two", (unsigned long long)c->window);
+	if (!is_pow2(c->mailbox_capacity))
+		FAIL("mailbox_capacity = %llu is not a power of two",
+		     (unsigned long long)c->mailbox_capacity);
+	if (clusters < c->sched_threads)
+		FAIL("sched_threads = %llu but only %llu clusters (aic_cores=%llu, "
+		     "aiv_cores=%llu): every scheduler thread needs a cluster",
+		     (unsigned long long)c->sched_threads, (unsigned long long)clusters,
+		     (unsigned long long)c->aic_cores, (unsigned long long)c->aiv_cores);
+	if (c->scope_tasks > c->window)
+		FAIL("scope_tasks = %llu exceeds window = %llu: a scope holds its slots "
+		     "until it ends, so the ring would deadlock",
+		     (unsigned long long)c->scope_tasks, (unsigned long long)c->window);
+	if (c->fault == DFB_FAULT_FIN_RACE && c->sched_threads < 2)
+		FAIL("fault = fin_race needs sched_threads >= 2: the race is between sibling "
+		     "FINs on different scheduler threads");
+	if (c->shape >= dfb_nshapes)
+		FAIL("shape index %llu out of range", (unsigned long long)c->shape);
+#undef FAIL
+	return n;
+}
+
+struct first_msg {
+	char *msg;
+	size_t len;
+	bool set;
+};
+
+static void keep_first(void *arg, const char *msg)
+{
+	struct first_msg *f = arg;
+	if (!f->set)
+		snprintf(f->msg, f->len, "%s", msg);
+	f->set = true;
+}
+
+int dfb_config_check(const struct dfb_config *c, char *msg, size_t msglen)
+{
+	struct first_msg f = {msg, msglen, false};
+	return dfb_config_check_all(c, keep_first, &f) ? -1 : 0;
 }
 
 void dfb_config_format(const struct dfb_config *c, const struct dfb_key *k, char *buf,

@@ -21,6 +21,7 @@ static void engine_request(struct dfb_sched *s, uint64_t due, _Atomic uint32_t *
 	r->due_ns = due;
 	r->counter = counter;
 	r->value = 1;
+	DFB_PREEMPT(); /* stress: the request written, not yet published */
 	/* release: publishes the request to the engine's acquire of head. */
 	atomic_store_explicit(&q->head, h + 1, memory_order_release);
 }

@@ -144,6 +144,7 @@ struct dfb_config {
 	uint64_t waitlist_compact;   /* deviation: 40-byte entries, pooled conditions */
 	uint64_t waitlist_padded;    /* deviation: busy/count on own lines, per-thread counters */
 	uint64_t verify;
+	uint64_t preempt;            /* stress: 1 in N protocol steps yields or sleeps (0: off) */
 	uint64_t fault;              /* enum dfb_fault */
 	uint64_t fault_task;
 	char placement[128];         /* thread placement policy (topology.h) */
@@ -193,6 +194,10 @@ int dfb_config_set_kv(struct dfb_config *c, const char *kv, char *msg, size_t ms
 /* Cross-key checks (cores vs threads, window a power of two, ...).
  * Returns 0, or -1 with a message in msg. */
 int dfb_config_check(const struct dfb_config *c, char *msg, size_t msglen);
+/* Every cross-key error, each handed to report (msg starts "key = value"
+ * where one key is to blame); returns how many. */
+int dfb_config_check_all(const struct dfb_config *c,
+			 void (*report)(void *arg, const char *msg), void *arg);
 /* Writes key's current value as text. */
 void dfb_config_format(const struct dfb_config *c, const struct dfb_key *k,
 		       char *buf, size_t len);

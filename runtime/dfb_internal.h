@@ -201,6 +201,7 @@ static inline bool dfb_wl_try_lock(struct dfb_wait_list *wl)
 		if (atomic_load_explicit(wl->busy, memory_order_relaxed))
 			return false;
 	}
+	DFB_PREEMPT(); /* stress: before the lock word */
 	/* acquire: the previous holder's entry updates (and mailbox tail)
 	 * happen before ours. */
 	return atomic_compare_exchange_strong_explicit(wl->busy, &expected, 1,
@@ -664,8 +665,10 @@ static inline bool dfb_on_subtask_complete(struct dfb_slot *slot)
 	/* The total is read first: once our increment is in, the last FIN
 	 * may complete the task and its slot be released and reused. */
 	uint32_t total = slot->total_required_subtasks;
+	DFB_PREEMPT(); /* stress: on both sides of the completion count */
 	uint32_t done = atomic_fetch_add_explicit(&slot->completed_subtasks, 1,
 						  memory_order_acq_rel) + 1;
+	DFB_PREEMPT();
 	return done == total;
 }
 
@@ -733,6 +736,7 @@ bool dfb_poll_and_complete(struct dfb_sched *s);
  * so retry.  False only when the round is stopping. */
 static inline bool dfb_ready_push(struct dfb_runtime *rt, int q, struct dfb_slot *slot)
 {
+	DFB_PREEMPT(); /* stress: before a ready push */
 	while (!dfb_mpmc_push(&rt->ready[q], slot)) {
 		if (dfb_stopped(rt))
 			return false;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "dfb_arch.h"
+#include "dfb_preempt.h"
 
 /* Upstream's kinds and values (MSG_KIND_CONDITION 0, TASK_NORMAL_DONE 1). */
 enum dfb_msg_kind {
@@ -126,6 +127,7 @@ static inline bool dfb_mailbox_push_impl(struct dfb_mailbox *mb,
 			break;
 		++*cas_retries;
 	}
+	DFB_PREEMPT(); /* stress: between the claim and the publish */
 	dfb_mailbox_publish(mb, h, m);
 	return true;
 }
@@ -179,6 +181,7 @@ static inline bool dfb_mailbox_try_claim(struct dfb_mailbox *mb, uint64_t k, uin
 							  memory_order_relaxed,
 							  memory_order_relaxed)) {
 			*first = h;
+			DFB_PREEMPT(); /* stress: claimed, nothing published */
 			return true;
 		}
 		++*cas_retries;
@@ -211,6 +214,7 @@ static inline bool dfb_mailbox_try_pop(struct dfb_mailbox *mb,
 	out->engine = c->p.engine;
 	out->completion_type = c->p.completion_type;
 	out->kind = c->p.kind;
+	DFB_PREEMPT(); /* stress: copied out, the cell not yet freed */
 	/* release: our read of the cell happens before a producer that
 	 * acquires this tail value reuses it. */
 	atomic_store_explicit(&mb->tail, t + 1, memory_order_release);

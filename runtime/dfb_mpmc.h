@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "dfb_arch.h"
+#include "dfb_preempt.h"
 
 struct dfb_mpmc_cell {
 	_Atomic uint64_t seq;
@@ -39,6 +40,7 @@ static inline bool dfb_mpmc_push(struct dfb_mpmc *q, void *data)
 			if (atomic_compare_exchange_weak_explicit(&q->enq, &pos, pos + 1,
 								  memory_order_relaxed,
 								  memory_order_relaxed)) {
+				DFB_PREEMPT(); /* stress: claimed, not yet published */
 				c->data = data;
 				/* release: publishes data (and the slot
 				 * it points to) to the popper's acquire. */

@@ -53,6 +53,7 @@ static bool count_consumer(struct dfb_runtime *rt, struct dfb_slot *slot, uint64
 		slot->fanin[slot->nfanin++] = e->number;
 		return true;
 	}
+	DFB_PREEMPT(); /* stress: between the reuse check and the count */
 	uint64_t v = atomic_load_explicit(&ps->fanout_rc, memory_order_relaxed);
 	bool consumed;
 	do {
@@ -98,6 +99,15 @@ static bool submit(struct dfb_runtime *rt, uint32_t ring, uint64_t index,
 
 	uint64_t local = rt->ring_next[ring]++;
 	struct dfb_slot *slot = dfb_ring_slot(rt, ring, local);
+	/* acquire: the previous occupant's completion flag, set before it
+	 * was consumed (wait_for_ring acquired CONSUMED). */
+	if (rt->done_flags && slot->index != UINT64_MAX &&
+	    !atomic_load_explicit(&rt->done_flags[slot->index], memory_order_acquire)) {
+		dfb_raise(rt, DFB_ERR_INVARIANT, slot, -1,
+			  "slot reused for task %llu before task %llu in it completed",
+			  (unsigned long long)index, (unsigned long long)slot->index);
+		return false;
+	}
 	uint32_t conditions = d->conditions < rt->counters_per_slot ? d->conditions
 								     : rt->counters_per_slot;
 	atomic_store_explicit(&slot->token, ((uint64_t)ring << 32) | (local & 0xffffffffu),

@@ -79,6 +79,23 @@ static void *zalloc_aligned(size_t n)
 	return p;
 }
 
+/* The farthest back, in submissions, that any task of the graph names a
+ * producer: one pass over the shape (a few ns a task). */
+static uint64_t producer_reach(const struct dfb_shape *shape, const struct dfb_config *c)
+{
+	uint64_t reach = 0;
+	struct dfb_task_desc d;
+	if (shape->transport)
+		return 0;
+	for (uint64_t i = 0; i < c->tasks; i++) {
+		shape->task(c, i, &d);
+		for (uint32_t k = 0; k < d.nproducers && k < sizeof(d.producers) / sizeof(d.producers[0]); k++)
+			if (d.producers[k] < i && i - d.producers[k] > reach)
+				reach = i - d.producers[k];
+	}
+	return reach;
+}
+
 static int tracker_init(struct dfb_runtime *rt, struct dfb_tracker *t)
 {
 	size_t w = rt->trk_words;
@@ -198,8 +215,13 @@ struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c, const struct 
 
 	rt->nrings = (uint32_t)c->rings;
 	size_t w = c->window * rt->nrings; /* every ring has a window of slots */
-	size_t nmap = 4;
-	while (nmap < 4 * w)
+	/* The index map finds a named producer's slot; it must reach back
+	 * as far as the shape names producers, or a configuration whose
+	 * window is small for its shape would fail at run time with a
+	 * producer "too far back to track" (a limit of the model, not of
+	 * upstream, whose tensor map has no such reach). */
+	size_t nmap = 4, reach = producer_reach(rt->shape, c);
+	while (nmap < 4 * w || nmap <= reach)
 		nmap <<= 1;
 	rt->idxmap_mask = nmap - 1;
 	rt->idxmap = calloc(nmap, sizeof(*rt->idxmap));
@@ -345,6 +367,7 @@ static void round_reset(struct dfb_runtime *rt)
 	dfb_assign_clusters(rt, rt->nsched);
 	atomic_store_explicit(&rt->active_sched, rt->nsched, memory_order_relaxed);
 	rt->rounds_run++;
+	dfb_preempt_configure((uint32_t)rt->cfg.preempt, rt->cfg.seed * 1000003u + rt->rounds_run);
 	atomic_store_explicit(&rt->orch_done, false, memory_order_relaxed);
 	atomic_store_explicit(&rt->transition_requested, false, memory_order_relaxed);
 	atomic_store_explicit(&rt->reassigned, false, memory_order_relaxed);
@@ -394,12 +417,37 @@ static void hang_dump(struct dfb_runtime *rt, const int *phases, const uint64_t 
 	DUMP("wiring queue: %llu tasks queued, %u of a popped batch left\n",
 	     (unsigned long long)(atomic_load(&rt->wiring.head) - atomic_load(&rt->wiring.tail)),
 	     rt->wiring.batch_count - rt->wiring.batch_index);
+	DUMP("shared ready queues: AIC %llu, AIV %llu, MIX %llu, dependency-only %llu\n",
+	     (unsigned long long)dfb_mpmc_size(&rt->ready[DFB_Q_AIC]),
+	     (unsigned long long)dfb_mpmc_size(&rt->ready[DFB_Q_AIV]),
+	     (unsigned long long)dfb_mpmc_size(&rt->ready[DFB_Q_MIX]),
+	     (unsigned long long)dfb_mpmc_size(&rt->ready[DFB_Q_DUMMY]));
 	for (uint32_t t = 0; t < rt->nsched_all; t++) {
 		struct dfb_sched *s = &rt->sched[t];
 		DUMP("scheduler %u%s: %s (last FIN token %#llx), %llu FINs, %u batched\n", t,
 		     t == rt->nsched ? " (the orchestrator, orch_to_sched)" : "",
 		     dfb_phase_names[phases[t]], (unsigned long long)tokens[t],
 		     (unsigned long long)s->c.fin_events, s->nbatch);
+		uint32_t idle = 0, cores = 0, pocc = 0, lost = 0;
+		for (uint32_t w = 0; w < s->trk.nwords; w++) {
+			uint64_t present = s->trk.aic[w] | s->trk.aiv[w];
+			uint64_t st = atomic_load(&s->trk.states[w]) & present;
+			uint64_t po = atomic_load(&s->trk.pocc[w]) & present;
+			cores += (uint32_t)__builtin_popcountll(present);
+			idle += (uint32_t)__builtin_popcountll(st);
+			pocc += (uint32_t)__builtin_popcountll(po);
+			for (uint32_t b = 0; b < 64; b++) {
+				struct dfb_core *c = s->trk.core[w * 64 + b];
+				/* busy in the tracker, nothing running: no FIN
+				 * will ever free it */
+				if ((present >> b & 1) && !(st >> b & 1) && c && !c->run.valid)
+					lost++;
+			}
+		}
+		DUMP("  cores: %u, %u idle, %u with a pending payload, %u busy with nothing running; "
+		     "local ready AIC %u, AIV %u, MIX %u\n",
+		     cores, idle, pocc, lost, s->local[DFB_Q_AIC].n, s->local[DFB_Q_AIV].n,
+		     s->local[DFB_Q_MIX].n);
 		for (uint32_t k = 0; k < s->trk.nwords * 64; k++) {
 			struct dfb_core *c = s->trk.core[k];
 			if (!c || !c->run.valid)

@@ -87,6 +87,7 @@ static inline int enqueue(struct dfb_runtime *rt, struct ck_state *q,
 	dfb_tsan_lib_end();
 	if (!slot)
 		return 0;
+	DFB_PREEMPT(); /* stress: reserved, not yet committed */
 	for (unsigned looks = 0; !mine; looks++) {
 		/* The predecessor is usually running on another PU: a short
 		 * pause loop first, then the spin hint (a yield) between

@@ -62,6 +62,7 @@ static inline bool faa_put(struct faa_state *q, uint64_t h, const struct dfb_msg
 	while (atomic_load_explicit(&c->seq, memory_order_acquire) != 2 * h)
 		if (!full(arg))
 			return false;
+	DFB_PREEMPT(); /* stress: the cell is ours, not yet published */
 	c->p = *m;
 	/* release: publishes the payload to the consumer's acquire. */
 	atomic_store_explicit(&c->seq, 2 * h + 1, memory_order_release);
@@ -80,6 +81,7 @@ static inline bool faa_pop(struct faa_state *q, struct dfb_msg_payload *out)
 	if (atomic_load_explicit(&c->seq, memory_order_acquire) != 2 * t + 1)
 		return false;
 	*out = c->p;
+	DFB_PREEMPT(); /* stress: copied out, the cell not yet freed */
 	/* release: our read of the cell happens before the producer of
 	 * position t + capacity, which acquires this value, reuses it. */
 	atomic_store_explicit(&c->seq, 2 * (t + q->capacity), memory_order_release);

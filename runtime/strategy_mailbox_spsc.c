@@ -77,6 +77,7 @@ static inline bool ring_push(struct spsc_state *q, uint32_t r, const struct dfb_
 	/* acquire: pairs with the consumer's release that freed the cell. */
 	if (atomic_load_explicit(&c->seq, memory_order_acquire) != 2 * h)
 		return false;
+	DFB_PREEMPT(); /* stress: the cell is ours, not yet published */
 	c->p = *m;
 	/* release: publishes the payload to the consumer's acquire. */
 	atomic_store_explicit(&c->seq, 2 * h + 1, memory_order_release);
@@ -96,6 +97,7 @@ static inline bool ring_pop(struct spsc_state *q, uint32_t r, struct dfb_msg_pay
 	if (atomic_load_explicit(&c->seq, memory_order_acquire) != 2 * t + 1)
 		return false;
 	*out = c->p;
+	DFB_PREEMPT(); /* stress: copied out, the cell not yet freed */
 	/* release: our read happens before the producer reuses the cell. */
 	atomic_store_explicit(&c->seq, 2 * (t + q->capacity), memory_order_release);
 	/* relaxed: a hint to others (has_pending). */

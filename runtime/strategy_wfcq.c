@@ -97,6 +97,7 @@ static inline bool enqueue(struct wfcq_state *q, uint32_t who, const struct dfb_
 	if (!n)
 		return false;
 	n->p = *m;
+	DFB_PREEMPT(); /* stress: before the exchange that links the node */
 	/* The library's accesses are its own to check (dfb_tsan.h); the
 	 * release is the edge its publication gives the consumer. */
 	dfb_tsan_release(q);

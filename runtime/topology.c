@@ -10,6 +10,29 @@
 #include "dfb_internal.h"
 #include "topology.h"
 
+#define DFB_TOPO_MAX_PUS 16384
+
+/* The product of a synthetic description's arities ("type:N" tokens; an
+ * attribute block after N is skipped), saturating at UINT64_MAX. */
+static uint64_t synthetic_pus(const char *spec)
+{
+	uint64_t pus = 1;
+	for (const char *p = spec; *p;) {
+		const char *colon = strchr(p, ':');
+		if (!colon)
+			break;
+		char *end;
+		unsigned long long n = strtoull(colon + 1, &end, 10);
+		if (end != colon + 1 && n) {
+			if (pus > UINT64_MAX / n)
+				return UINT64_MAX;
+			pus *= n;
+		}
+		p = end;
+	}
+	return pus;
+}
+
 static int fail(char *msg, size_t msglen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(char *msg, size_t msglen, const char *fmt, ...)
@@ -59,6 +82,17 @@ int dfb_topo_open(const char *spec, struct dfb_topo **out, char *msg, size_t msg
 		if (hwloc_topology_set_synthetic(topo->t, spec)) {
 			fail(msg, msglen, "topology \"%s\" is not a valid hwloc synthetic "
 			     "description (e.g. \"pack:2 numa:2 core:8 pu:2\")", spec);
+			goto err;
+		}
+		/* hwloc builds every object it describes: "pack:100 core:100
+		 * pu:100" took 3 GB and over a minute.  No machine has more
+		 * than DFB_TOPO_MAX_PUS PUs. */
+		uint64_t pus = synthetic_pus(spec);
+		if (pus > DFB_TOPO_MAX_PUS) {
+			fail(msg, msglen, "topology \"%s\" describes %s%llu PUs; at most %d are "
+			     "planned on", spec, pus == UINT64_MAX ? "over " : "",
+			     (unsigned long long)(pus == UINT64_MAX ? DFB_TOPO_MAX_PUS : pus),
+			     DFB_TOPO_MAX_PUS);
 			goto err;
 		}
 	} else {

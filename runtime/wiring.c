@@ -27,6 +27,7 @@ static bool spsc_push(struct dfb_wiring *w, struct dfb_slot *slot)
 			return false;
 	}
 	w->cells[h & w->mask] = slot;
+	DFB_PREEMPT(); /* stress: the cell written, not yet published */
 	/* release: publishes the cell and the slot's submitted fields to
 	 * thread 0's acquire of head. */
 	atomic_store_explicit(&w->head, h + 1, memory_order_release);
@@ -91,6 +92,7 @@ static void wire_task(struct dfb_sched *s, struct dfb_slot *slot)
 		}
 		struct dfb_slot *p = &rt->slots[slot->fanin[i] & ~DFB_FANIN_HOLDS_REF];
 		dfb_fanout_lock(rt, p);
+		DFB_PREEMPT(); /* stress: holding a producer's fanout lock */
 		if (atomic_load_explicit(&p->state, memory_order_relaxed) >= DFB_SLOT_COMPLETED) {
 			early++;
 		} else if (p->nfanout == rt->cfg.max_fanout) {
@@ -103,6 +105,7 @@ static void wire_task(struct dfb_sched *s, struct dfb_slot *slot)
 		dfb_fanout_unlock(p);
 	}
 	uint32_t init = early + 1;
+	DFB_PREEMPT(); /* stress: wired, the count not yet added */
 	/* acq_rel: as a producer's increment (complete.c). */
 	uint32_t r = atomic_fetch_add_explicit(&slot->fanin_refcount, init, memory_order_acq_rel) + init;
 	/* The count we wrote, not the slot's: once our increment is in, the

@@ -279,4 +279,48 @@ check "... not the timed scenario in the throughput table" \
 check "... and each strategy's worst case named" \
 	has_line_re "${tdir:-/nonexistent}/report.md" '^- spinlock: throughput [0-9]+% of the best on transport_p1; push p99.9 '
 
+# ---- killed runs leave nothing running and nothing behind ------------------------------
+# A suite long enough to be killed in the middle: wait for its work directory
+# (bounded), kill, then check processes and directories.  No timing asserted.
+long_run=(-c deferred_heavy -n 5000 -w 0 -s spinlock -S tasks=20000 -o "$tmp/k")
+suite_of() { # the PIDs of deferbench suites writing under $tmp/k
+	pgrep -f -- "suite .*-o $tmp/k/[.]" || true
+}
+wait_for() { # wait_for CMD...: up to 20 s for CMD to succeed
+	local i
+	for ((i = 0; i < 200; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+has_suite() { [ -n "$(suite_of)" ]; }
+no_suite() { [ -z "$(suite_of)" ]; }
+mkdir -p "$tmp/k"
+for sig in KILL INT; do
+	# (a background job of a script starts with SIGINT ignored: restore it)
+	env --default-signal=INT "$script" "${long_run[@]}" >"$tmp/k.$sig.out" 2>&1 &
+	sp=$!
+	wait_for has_suite
+	check "SIG$sig: the suite started under the script" has_suite
+	kill -"$sig" "$sp"
+	rc=0
+	wait "$sp" || rc=$?
+	check "SIG$sig: the script ended by it (got $rc)" eq "$rc" "$([ $sig = KILL ] && echo 137 || echo 130)"
+	wait_for no_suite
+	check "SIG$sig: no suite left running after the script" no_suite
+	if [ "$sig" = INT ]; then
+		check "SIGINT: the script removed its work directory" no_temp_left "$tmp/k"
+	else
+		check "SIGKILL: a work directory is left (the case cleaned below)" \
+			[ -n "$(find "$tmp/k" -maxdepth 1 -name '.*.tmp-*' -print -quit)" ]
+		rc=0
+		timeout "$limit" "$script" -c deferred_heavy -n 1 -w 0 -s spinlock -S tasks=100 \
+			-o "$tmp/k" >"$tmp/k.next.out" 2>&1 || rc=$?
+		check "... the next run exits 0 (got $rc)" eq "$rc" 0
+		check "the next run removes the killed run's work directory" no_temp_left "$tmp/k"
+		check "... and says so" contains "$tmp/k.next.out" "left by a run that was killed (PID $sp)"
+	fi
+done
+
 finish

@@ -338,6 +338,58 @@ START_TEST(error_cross_key)
 }
 END_TEST
 
+START_TEST(error_cross_key_all)
+{
+	/* every cross-key error, each on its own line, not the first only */
+	struct dfb_scenario s;
+	ck_assert_int_eq(dfb_scenario_parse(&s, "t.scn",
+					    "shape = deferred_heavy\nwindow = 1000\n"
+					    "mailbox_capacity = 3\n",
+					    NULL, 0, false),
+			 -1);
+	ck_assert_uint_eq(s.nerrors, 2);
+	ck_assert_str_eq(s.errors[0].text, "t.scn:2: window = 1000 is not a power of two");
+	ck_assert_str_eq(s.errors[1].text, "t.scn:3: mailbox_capacity = 3 is not a power of two");
+	dfb_scenario_free(&s);
+}
+END_TEST
+
+START_TEST(error_bad_utf8)
+{
+	/* a lone Latin-1 byte, an overlong '/', a surrogate; valid UTF-8 passes */
+	parse_one_error("shape = deferred_heavy\ndescription = caf\xe9\n", 2,
+			"t.scn:2: invalid UTF-8 at byte 18 of the line (a scenario file is UTF-8 text)");
+	parse_one_error("shape = deferred_heavy\ndescription = a\xc0\xaf\n", 2,
+			"t.scn:2: invalid UTF-8 at byte 16 of the line (a scenario file is UTF-8 text)");
+	parse_one_error("description = \xed\xa0\x80\nshape = deferred_heavy\n", 1,
+			"t.scn:1: invalid UTF-8 at byte 15 of the line (a scenario file is UTF-8 text)");
+	struct dfb_scenario s;
+	parse_ok(&s, "shape = deferred_heavy\ndescription = caf\xc3\xa9 \xf0\x9f\x98\x80\n",
+		 NULL, 0);
+	dfb_scenario_free(&s);
+}
+END_TEST
+
+START_TEST(error_nul_byte)
+{
+	/* a NUL in a file is reported on its line, not taken as the line's end */
+	char path[] = "/tmp/dfb_test_scenario_XXXXXX.scn";
+	int fd = mkstemps(path, 4);
+	ck_assert_int_ge(fd, 0);
+	static const char text[] = "shape = deferred_heavy\ntasks = 10\0 00\n";
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (int)sizeof(text) - 1);
+	close(fd);
+	struct dfb_scenario s;
+	ck_assert_int_eq(dfb_scenario_read(&s, path, NULL, 0), -1);
+	ck_assert_uint_eq(s.nerrors, 1);
+	char want[256];
+	snprintf(want, sizeof(want), "%s:2: a NUL byte (a scenario file is text)", path);
+	ck_assert_str_eq(s.errors[0].text, want);
+	dfb_scenario_free(&s);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(error_builtin_needs_description)
 {
 	struct dfb_scenario s;
@@ -618,6 +670,9 @@ static Suite *scenario_suite(void)
 	tc = tcase_create("files");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, read_temp_file);
+	tcase_add_test(tc, error_cross_key_all);
+	tcase_add_test(tc, error_bad_utf8);
+	tcase_add_test(tc, error_nul_byte);
 	tcase_add_test(tc, is_file);
 	suite_add_tcase(s, tc);
 

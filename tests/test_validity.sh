@@ -84,6 +84,21 @@ run vs2 "$bin" compare "$tmp/inv" "$tmp/inv"
 # (disturbed when other tests ran beside it: make -j check)
 check "a run against itself is within noise" \
 	grep -qE '^deferred_heavy +Sched .*(within noise|disturbed)$' "$tmp/vs2.out"
+# A saved run that is not what deferbench writes is refused, not counted.
+mkdir -p "$tmp/dup" "$tmp/inf" "$tmp/neg"
+{ cat "$tmp/one/rounds.csv"; sed -n 2p "$tmp/one/rounds.csv"; } >"$tmp/dup/rounds.csv"
+run dup "$bin" compare "$tmp/one" "$tmp/dup"
+check "compare refuses a round listed twice" eq "$(rc_of dup)" 2
+check "... naming it" contains "$tmp/dup.out" "round 0 of invocation 1 appears twice"
+for bad in inf -1e300 nan; do
+	python3 -c 'import csv,sys
+r=list(csv.reader(open(sys.argv[1]))); i=r[0].index("sched_us"); r[1][i]=sys.argv[3]
+csv.writer(open(sys.argv[2],"w"),lineterminator="\n").writerows(r)' \
+		"$tmp/one/rounds.csv" "$tmp/inf/rounds.csv" "$bad"
+	run inf "$bin" compare "$tmp/one" "$tmp/inf"
+	check "compare refuses sched_us=$bad" eq "$(rc_of inf)" 2
+	check "... with file:line" contains "$tmp/inf.out" "$tmp/inf/rounds.csv:2: sched_us"
+done
 check "bad --invocations is a usage error" eq "$("$bin" suite "${quick[@]}" -o "$tmp/x" --invocations 0 >/dev/null 2>&1; echo $?)" 2
 check "bad --wait-quiet is a usage error" eq "$("$bin" suite "${quick[@]}" -o "$tmp/x" --wait-quiet -1 >/dev/null 2>&1; echo $?)" 2
 "$bin" run deferred_heavy -n 1 -w 0 -S placement= >"$tmp/pl.out" 2>&1
@@ -94,6 +109,39 @@ check "... not on the file" lacks "$tmp/pl.out" 'deferred_heavy[.]scn'
 "$bin" validate --builtin -S tasks=0 >/dev/null 2>"$tmp/vb.out"
 check "validate --builtin prints a bad --set once" \
 	eq "$(grep -c '^--set tasks=0: ' "$tmp/vb.out")" 1
+# ---- stress: a short run per strategy (bounded by its duration) ----------------------
+# (the default strategies: `list` without the opt-in and unavailable ones)
+default_strategies=$("$bin" list | awk '/^Strategies/ { on = 1; next } on && !NF { exit }
+	on && !/opt-in|unavailable|not built/ { print $1 }')
+for st in $default_strategies; do
+	run "stress-$st" "$bin" stress -d 2 --seed 11 -s "$st"
+	check "stress -s $st exits 0" eq "$(rc_of "stress-$st")" 0
+	check "... and verifies with nothing lost" \
+		has_line_re "$tmp/stress-$st.out" '^0 lost, 0 duplicated, 0 out of order, 0 other violations$'
+	check "... having verified tasks or messages" \
+		has_line_re "$tmp/stress-$st.out" '^verified: [0-9]+ tasks, [0-9]+ messages' 
+	check "... with preemption injected" has_line_re "$tmp/stress-$st.out" '^preemptions injected: [1-9]'
+done
+run stress-inj "$bin" stress -d 2 --seed 5 -s mailbox --inject slab_error transport_p1
+check "stress --inject on a transport scenario exits 0" eq "$(rc_of stress-inj)" 0
+run stress-inj "$bin" stress -d 2 --seed 5 -s mailbox,spinlock --inject slab_error deferred_heavy
+check "stress --inject slab_error: every fault ends its round in an error" \
+	has_line_re "$tmp/stress-inj.out" '^faults injected: ([0-9]+), ended in an error within the hang budget: \1 '
+for bad in "-d 0" "-d x" "--inject bogus" "--seed -1" "--preempt -3" "-s nosuch" "a b"; do
+	# shellcheck disable=SC2086
+	check "stress $bad is a usage error" eq "$("$bin" stress $bad >/dev/null 2>&1; echo $?)" 2
+done
+
+run bigtopo "$bin" topo --topology "pack:100 core:100 pu:100"
+check "a synthetic topology of a million PUs is refused (exit 2)" eq "$(rc_of bigtopo)" 2
+check "... saying how many it describes" contains "$tmp/bigtopo.out" "describes 1000000 PUs; at most 16384"
+
+# Every chain task of batch_paged_attention names its chunk's alloc task, up
+# to 256 submissions back: the model's producer map must reach that far
+# whatever the window (it failed "producer 0 is too far back to track").
+run farback "$bin" run batch_paged_attention -n 1 -w 0 -s mailbox -S window=16 \
+	-S scope_tasks=16 -S tasks=600 -S verify=1 >/dev/null
+check "a window small for the shape's producer distance runs (verify=1)" eq "$(rc_of farback)" 0
 for list in spinlock,spinlock spinlock, ,mailbox spinlock,,mailbox; do
 	check "run -s '$list' is a usage error" \
 		eq "$("$bin" run deferred_heavy -n 1 -w 0 -s "$list" >/dev/null 2>&1; echo $?)" 2
