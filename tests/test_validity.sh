@@ -126,7 +126,7 @@ run stress-inj "$bin" stress -d 2 --seed 5 -s mailbox --inject slab_error transp
 check "stress --inject on a transport scenario exits 0" eq "$(rc_of stress-inj)" 0
 run stress-inj "$bin" stress -d 2 --seed 5 -s mailbox,spinlock --inject slab_error deferred_heavy
 check "stress --inject slab_error: every fault ends its round in an error" \
-	has_line_re "$tmp/stress-inj.out" '^faults injected: ([0-9]+), ended in an error within the hang budget: \1 '
+	has_line_re "$tmp/stress-inj.out" '^faults injected: ([0-9]+), ended in an error within the hang budget: \1,'
 for bad in "-d 0" "-d x" "--inject bogus" "--seed -1" "--preempt -3" "-s nosuch" "a b"; do
 	# shellcheck disable=SC2086
 	check "stress $bad is a usage error" eq "$("$bin" stress $bad >/dev/null 2>&1; echo $?)" 2
