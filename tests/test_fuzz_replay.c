@@ -16,6 +16,8 @@ static size_t replay_dir(const struct dfb_fuzz_target *t, const char *kind)
 	char dir[1024];
 	snprintf(dir, sizeof(dir), "%s/fuzz/%s/%s", top, kind, t->name);
 	DIR *d = opendir(dir);
+	if (!d && !strcmp(kind, "regressions"))
+		return 0; /* none kept yet for this target */
 	ck_assert_msg(d != NULL, "%s: cannot open", dir);
 	size_t n = 0;
 	struct dirent *e;
