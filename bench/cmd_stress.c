@@ -65,10 +65,7 @@ struct gen {
 
 static uint64_t next(struct gen *g)
 {
-	uint64_t z = (g->s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return dfb_splitmix64(&g->s);
 }
 
 static uint64_t between(struct gen *g, uint64_t lo, uint64_t hi)
@@ -120,10 +117,8 @@ static uint64_t clusters_of(const char *scenario)
 {
 	struct dfb_scenario sc;
 	uint64_t n = 1;
-	if (!dfb_scenario_load(scenario, NULL, 0, &sc)) {
-		const struct dfb_config *c = &sc.config;
-		n = c->aic_cores > (c->aiv_cores + 1) / 2 ? c->aic_cores : (c->aiv_cores + 1) / 2;
-	}
+	if (!dfb_scenario_load(scenario, NULL, 0, &sc))
+		n = dfb_config_clusters(&sc.config);
 	dfb_scenario_free(&sc);
 	return n ? n : 1;
 }
@@ -249,7 +244,7 @@ static bool is_limit(struct totals *t, const struct plan *p, const struct dfb_er
 	 * register_deferred) lets a sibling complete the task before a FIN
 	 * registers its conditions: upstream's race, modelled on purpose and
 	 * detected (docs/MODEL.md), not a fault of the model.  Counted apart. */
-	if (e->code == DFB_ERR_ORPHANED_CONDITIONS && !strcmp(dfb_strategy_name(p->strat), "spinlock")) {
+	if (e->code == DFB_ERR_ORPHANED_CONDITIONS && dfb_strategy_fin_order_race(p->strat)) {
 		bool first = false;
 		for (size_t i = 0; i < p->nkv; i++)
 			first |= !strcmp(p->kv[i], "spinlock_register_first=1");

@@ -554,6 +554,18 @@ int dfb_scenario_parse(struct dfb_scenario *s, const char *source, const char *t
 	return s->nerrors ? -1 : 0;
 }
 
+/* A file that cannot be parsed at all: s holds the defaults and the one
+ * error. */
+static int read_failed(struct dfb_scenario *s, const char *path, unsigned line, const char *msg)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->source, sizeof(s->source), "%s", path);
+	default_name(s);
+	dfb_config_defaults(&s->config);
+	add_error(s, line, "%s", msg);
+	return -1;
+}
+
 int dfb_scenario_read(struct dfb_scenario *s, const char *path, const char *const *sets,
 		      size_t nsets)
 {
@@ -586,12 +598,7 @@ int dfb_scenario_read(struct dfb_scenario *s, const char *path, const char *cons
 	}
 	if (!f || err) {
 		free(buf);
-		memset(s, 0, sizeof(*s));
-		snprintf(s->source, sizeof(s->source), "%s", path);
-		default_name(s);
-		dfb_config_defaults(&s->config);
-		add_error(s, 0, "%s", strerror(err));
-		return -1;
+		return read_failed(s, path, 0, strerror(err));
 	}
 	buf[len] = 0;
 	const char *nul = memchr(buf, 0, len);
@@ -602,12 +609,7 @@ int dfb_scenario_read(struct dfb_scenario *s, const char *path, const char *cons
 		for (const char *p = buf; p < nul; p++)
 			line += *p == '\n';
 		free(buf);
-		memset(s, 0, sizeof(*s));
-		snprintf(s->source, sizeof(s->source), "%s", path);
-		default_name(s);
-		dfb_config_defaults(&s->config);
-		add_error(s, line, "a NUL byte (a scenario file is text)");
-		return -1;
+		return read_failed(s, path, line, "a NUL byte (a scenario file is text)");
 	}
 	int rc = dfb_scenario_parse(s, path, buf, sets, nsets, false);
 	free(buf);

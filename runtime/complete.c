@@ -1,8 +1,6 @@
 /* Mixed-task completion, readiness and release (DESIGN.md §2 "Tasks,
  * slots, dependencies"; upstream pto_scheduler.h on_mixed_task_complete,
  * release_fanin_and_check_ready, on_task_release). */
-#include <string.h>
-
 #include "dfb_internal.h"
 
 void dfb_make_ready(struct dfb_runtime *rt, struct dfb_sched *s, struct dfb_slot *slot)
@@ -31,11 +29,11 @@ static void verify_completion(struct dfb_runtime *rt, struct dfb_sched *s,
 	}
 	/* Every condition an engine thread completes is a counter it
 	 * stores 1 into (release; the acquire pairs with it). */
-	/* Not for spinlock: its baseline FIN order lets a task complete
-	 * before a sibling registers its conditions, upstream's race, which
+	/* Not where the FIN order lets a task complete before a sibling
+	 * registers its conditions: upstream's race, which
 	 * ORPHANED_CONDITIONS reports with its story (docs/MODEL.md). */
 	if (rt->cfg.engine == DFB_ENGINE_THREAD && rt->cfg.fault == DFB_FAULT_NONE &&
-	    strcmp(rt->strategy->name, "spinlock") != 0)
+	    !rt->strategy->fin_order_race)
 		for (uint32_t k = 0; k < slot->conditions; k++)
 			if (atomic_load_explicit(&slot->counters[k], memory_order_acquire) < 1) {
 				dfb_raise(rt, DFB_ERR_INVARIANT, slot, s->id,

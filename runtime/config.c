@@ -326,6 +326,11 @@ static int is_pow2(uint64_t v)
 	return v >= 2 && (v & (v - 1)) == 0;
 }
 
+uint64_t dfb_config_clusters(const struct dfb_config *c)
+{
+	return c->aic_cores > (c->aiv_cores + 1) / 2 ? c->aic_cores : (c->aiv_cores + 1) / 2;
+}
+
 /* Every cross-key error, each handed to report; the count.  Checks that
  * depend on an earlier one's key (clusters need sched_threads valid) still
  * run: each names its own keys. */
@@ -334,8 +339,7 @@ int dfb_config_check_all(const struct dfb_config *c,
 {
 	char msg[400];
 	int n = 0;
-	uint64_t clusters = c->aic_cores > (c->aiv_cores + 1) / 2 ? c->aic_cores
-								  : (c->aiv_cores + 1) / 2;
+	uint64_t clusters = dfb_config_clusters(c);
 #define FAIL(...)                                          \
 	do {                                               \
 		snprintf(msg, sizeof(msg), __VA_ARGS__);   \

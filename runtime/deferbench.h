@@ -194,6 +194,8 @@ int dfb_config_set_kv(struct dfb_config *c, const char *kv, char *msg, size_t ms
 /* Cross-key checks (cores vs threads, window a power of two, ...).
  * Returns 0, or -1 with a message in msg. */
 int dfb_config_check(const struct dfb_config *c, char *msg, size_t msglen);
+/* Clusters the cores make: one AIC and two AIV a cluster. */
+uint64_t dfb_config_clusters(const struct dfb_config *c);
 /* Every cross-key error, each handed to report (msg starts "key = value"
  * where one key is to blame); returns how many. */
 int dfb_config_check_all(const struct dfb_config *c,
@@ -318,6 +320,16 @@ struct dfb_round_result {
 struct dfb_strategy;
 struct dfb_runtime;
 
+/* splitmix64: advances *state and returns the next value (the one
+ * generator of the project's random choices). */
+static inline uint64_t dfb_splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
 /* Strategy table lookup; NULL when unknown. */
 const struct dfb_strategy *dfb_strategy_find(const char *name);
 const char *dfb_strategy_name(const struct dfb_strategy *s);
@@ -328,6 +340,9 @@ extern const size_t dfb_nstrategies;
  * ones, in table order, into out (NULL: only count). */
 size_t dfb_default_strategies(const struct dfb_strategy **out);
 bool dfb_strategy_opt_in(const struct dfb_strategy *s);
+/* Upstream's baseline FIN order: a task may complete before a sibling's
+ * conditions are registered (reported as ORPHANED_CONDITIONS). */
+bool dfb_strategy_fin_order_race(const struct dfb_strategy *s);
 /* The strategies this build left out, their library absent at configure
  * time (runtime/strategies.def). */
 struct dfb_unavailable {

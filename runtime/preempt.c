@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#include "deferbench.h"
 #include "dfb_preempt.h"
 
 uint32_t dfb_preempt_rate;
@@ -28,14 +29,6 @@ void dfb_preempt_configure(uint32_t rate, uint64_t seed)
 	atomic_store_explicit(&made, 0, memory_order_relaxed);
 }
 
-static uint64_t splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 void dfb_preempt_slow(void)
 {
 	uint64_t epoch = atomic_load_explicit(&preempt_epoch, memory_order_relaxed);
@@ -46,7 +39,7 @@ void dfb_preempt_slow(void)
 			    (atomic_fetch_add_explicit(&next_thread, 1, memory_order_relaxed) *
 			     0x2545f4914f6cdd1dull);
 	}
-	uint64_t r = splitmix(&gen.state);
+	uint64_t r = dfb_splitmix64(&gen.state);
 	if (r % dfb_preempt_rate)
 		return;
 	atomic_fetch_add_explicit(&made, 1, memory_order_relaxed);

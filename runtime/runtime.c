@@ -124,8 +124,7 @@ static int sched_init(struct dfb_runtime *rt)
 	const struct dfb_config *c = &rt->cfg;
 	rt->nsched = (uint32_t)c->sched_threads;
 	rt->nsched_all = rt->nsched + (c->orch_to_sched ? 1 : 0);
-	rt->nclusters = (uint32_t)(c->aic_cores > (c->aiv_cores + 1) / 2 ? c->aic_cores
-									 : (c->aiv_cores + 1) / 2);
+	rt->nclusters = (uint32_t)dfb_config_clusters(c);
 	rt->ncores = (uint32_t)(c->aic_cores + c->aiv_cores);
 	rt->trk_words = (rt->nclusters + DFB_TRK_CLUSTERS_PER_WORD - 1) / DFB_TRK_CLUSTERS_PER_WORD;
 	rt->sched = zalloc_aligned(rt->nsched_all * sizeof(*rt->sched));

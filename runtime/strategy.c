@@ -64,6 +64,7 @@ size_t dfb_default_strategies(const struct dfb_strategy **out)
 }
 
 bool dfb_strategy_opt_in(const struct dfb_strategy *s) { return s->opt_in; }
+bool dfb_strategy_fin_order_race(const struct dfb_strategy *s) { return s->fin_order_race; }
 
 const char *dfb_strategy_name(const struct dfb_strategy *s) { return s->name; }
 const char *dfb_strategy_summary(const struct dfb_strategy *s) { return s->summary; }

@@ -55,6 +55,10 @@ struct dfb_strategy {
 	/* Its FIN registers under the wait-list lock (no messages: nothing
 	 * drained, lock_misses counted), as the baseline does. */
 	bool locked_registration;
+	/* Its FIN may complete a task before a sibling FIN registers its
+	 * conditions (upstream's baseline order, docs/MODEL.md): verify leaves
+	 * that to ORPHANED_CONDITIONS, stress counts it apart. */
+	bool fin_order_race;
 	/* Not in the default strategy list (a run's or suite's -s default):
 	 * only when named.  For a design whose worst case makes a default run
 	 * unbounded in time on common machines (ck's convoy). */

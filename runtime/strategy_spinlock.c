@@ -157,6 +157,7 @@ const struct dfb_strategy dfb_strategy_spinlock = {
 	.summary = "register_deferred under the wait-list try-lock on every FIN (upstream 293e88a32)",
 	.state_size = sizeof(struct spinlock_state),
 	.locked_registration = true,
+	.fin_order_race = true,
 	.keys = spinlock_keys,
 	.nkeys = SL__NKEYS,
 	.init = spinlock_init,
