@@ -124,7 +124,8 @@ void dfb_column_set(const struct dfb_column *c, struct dfb_round_row *r, double 
 {
 	char *p = (char *)r + c->off;
 	if (c->type == DFB_COL_U64)
-		*(uint64_t *)p = v >= 0 && isfinite(v) ? (uint64_t)v : 0;
+		/* (a conversion out of range is undefined: fuzzing found one) */
+		*(uint64_t *)p = v >= 0 && v < 0x1p64 ? (uint64_t)v : 0;
 	else
 		*(double *)p = v;
 }

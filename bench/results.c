@@ -362,6 +362,12 @@ int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, s
 					 lineno, at[c]->name, field[c]);
 				goto out;
 			}
+			if (at[c]->type == DFB_COL_U64 && !isnan(v) &&
+			    !(v >= 0 && v < 0x1p64 && v == floor(v))) {
+				snprintf(msg, len, "%s:%zu: %s = %s is not a count (a whole number "
+					 "below 2^64)", file, lineno, at[c]->name, field[c]);
+				goto out;
+			}
 			if (!isnan(v) && !isfinite(v)) {
 				snprintf(msg, len, "%s:%zu: %s = %s is not finite", file, lineno,
 					 at[c]->name, field[c]);
