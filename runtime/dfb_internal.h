@@ -745,6 +745,21 @@ static inline bool dfb_ready_push(struct dfb_runtime *rt, int q, struct dfb_slot
 	return true;
 }
 
+/* dfb_ready_push for a run of slots (upstream's push_batch), with the same
+ * bound: it used to spin unboundedly on a cell not yet free, the one wait
+ * of a round that did not look at the stop flag, so a stopped round could
+ * not be joined.  False only when the round is stopping. */
+static inline bool dfb_ready_push_batch(struct dfb_runtime *rt, int q, void *const *items,
+					unsigned n)
+{
+	while (!dfb_mpmc_try_push_batch(&rt->ready[q], items, n)) {
+		if (dfb_stopped(rt))
+			return false;
+		dfb_spin_hint(rt->hint);
+	}
+	return true;
+}
+
 /* The dispatch stage of a loop iteration (dispatch.c); sets *progress
  * when it dispatched something. */
 void dfb_dispatch_ready(struct dfb_sched *s, uint64_t now, bool *progress);

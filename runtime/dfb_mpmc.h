@@ -128,11 +128,13 @@ static inline unsigned dfb_mpmc_pop_batch(struct dfb_mpmc *q, void **out, unsign
 }
 
 /* Upstream's push_batch: reserves n cells with one CAS once every one of
- * them is free, then publishes them in order. */
-static inline void dfb_mpmc_push_batch(struct dfb_mpmc *q, void *const *items, unsigned n)
+ * them is free, then publishes them in order.  False, with nothing pushed,
+ * when a cell is not free yet (a popper still reading it, or the queue
+ * full): the caller retries with its own bound (dfb_ready_push_batch). */
+static inline bool dfb_mpmc_try_push_batch(struct dfb_mpmc *q, void *const *items, unsigned n)
 {
 	if (n == 0)
-		return;
+		return true;
 	uint64_t pos;
 	for (;;) {
 		pos = atomic_load_explicit(&q->enq, memory_order_relaxed);
@@ -144,7 +146,7 @@ static inline void dfb_mpmc_push_batch(struct dfb_mpmc *q, void *const *items, u
 			ready = atomic_load_explicit(&c->seq, memory_order_acquire) == pos + i;
 		}
 		if (!ready)
-			continue;
+			return false;
 		if (atomic_compare_exchange_weak_explicit(&q->enq, &pos, pos + n,
 							  memory_order_relaxed, memory_order_relaxed))
 			break;
@@ -155,6 +157,7 @@ static inline void dfb_mpmc_push_batch(struct dfb_mpmc *q, void *const *items, u
 		/* release: publishes data to the popper's acquire. */
 		atomic_store_explicit(&c->seq, pos + i + 1, memory_order_release);
 	}
+	return true;
 }
 
 /* Upstream's size(): a relaxed snapshot, a hint. */

@@ -130,7 +130,7 @@ static void dispatch_shape(struct dfb_sched *s, enum dfb_shape_q q, bool pending
 		for (uint32_t i = 0; i < got; i++) {
 			struct dfb_slot *slot = batch[i];
 			if (!cs_any(cores, t->nwords)) {
-				dfb_mpmc_push_batch(&rt->ready[q], (void *const *)(batch + i), got - i);
+				dfb_ready_push_batch(rt, q, (void *const *)(batch + i), got - i);
 				break;
 			}
 			/* Claim a run of blocks, hand the task back at once
@@ -182,7 +182,7 @@ static void flush_local(struct dfb_sched *s)
 	for (int q = 0; q < DFB_NSHAPES; q++) {
 		struct dfb_local *l = &s->local[q];
 		if (l->n) {
-			dfb_mpmc_push_batch(&s->rt->ready[q], (void *const *)l->slots, l->n);
+			dfb_ready_push_batch(s->rt, q, (void *const *)l->slots, l->n);
 			l->n = 0;
 		}
 	}
