@@ -78,6 +78,10 @@ struct reader {
 	const char *p, *end;
 };
 
+/* The stream is packed (a string's bytes are followed directly by what
+ * comes next), so a value in it may sit at any address: it is read by
+ * copying, never through a typed pointer into the buffer (a misaligned
+ * load, which UBSan reports). */
 static const void *take(struct reader *r, size_t n)
 {
 	if ((size_t)(r->end - r->p) < n)
@@ -87,25 +91,34 @@ static const void *take(struct reader *r, size_t n)
 	return q;
 }
 
+/* Copies the next n bytes into dst; false when the stream ends first. */
+static bool take_into(struct reader *r, void *dst, size_t n)
+{
+	const void *q = take(r, n);
+	if (q)
+		memcpy(dst, q, n);
+	return q != NULL;
+}
+
 /* A string of the stream, malloc'd (NULL for an empty one); *ok false
  * when the stream ends early or memory runs out. */
 static char *take_str(struct reader *r, bool *ok)
 {
-	const uint64_t *n = take(r, sizeof(*n));
-	if (!n) {
+	uint64_t n;
+	if (!take_into(r, &n, sizeof(n))) {
 		*ok = false;
 		return NULL;
 	}
-	if (!*n)
+	if (!n)
 		return NULL;
-	const char *s = *n <= (uint64_t)(r->end - r->p) ? take(r, (size_t)*n) : NULL;
-	char *copy = s ? malloc((size_t)*n + 1) : NULL;
+	const char *s = n <= (uint64_t)(r->end - r->p) ? take(r, (size_t)n) : NULL;
+	char *copy = s ? malloc((size_t)n + 1) : NULL;
 	if (!copy) {
 		*ok = false;
 		return NULL;
 	}
-	memcpy(copy, s, (size_t)*n);
-	copy[*n] = 0;
+	memcpy(copy, s, (size_t)n);
+	copy[n] = 0;
 	return copy;
 }
 
@@ -143,7 +156,8 @@ int dfb_invoke_receive(const void *buf, size_t len, unsigned invocation,
 		       struct dfb_failure **fail, size_t *nfail, char *msg, size_t msglen)
 {
 	struct reader r = {buf, (const char *)buf + len};
-	const struct stream_head *h = take(&r, sizeof(*h));
+	struct stream_head hd;
+	const struct stream_head *h = take_into(&r, &hd, sizeof(hd)) ? &hd : NULL;
 	if (!h || memcmp(h->magic, magic, sizeof(magic)) || h->row != sizeof(struct dfb_round_row) ||
 	    h->hist != sizeof(struct dfb_hist) || h->overhead != sizeof(struct dfb_overhead) ||
 	    h->failure != sizeof(struct dfb_failure)) {
@@ -153,11 +167,11 @@ int dfb_invoke_receive(const void *buf, size_t len, unsigned invocation,
 	}
 	for (uint64_t i = 0; i < h->nscen; i++) {
 		const char *name = take(&r, sizeof(into->scen[0].name));
-		const uint64_t *f = take(&r, 5 * sizeof(uint64_t));
-		bool ok = name && f;
+		uint64_t f[5], nstrat;
+		bool ok = name && take_into(&r, f, sizeof(f));
 		char *scn = ok ? take_str(&r, &ok) : NULL;
 		char *place = ok ? take_str(&r, &ok) : NULL;
-		const uint64_t *ns = ok ? take(&r, sizeof(*ns)) : NULL;
+		const uint64_t *ns = ok && take_into(&r, &nstrat, sizeof(nstrat)) ? &nstrat : NULL;
 		if (!ns || memchr(name, 0, sizeof(into->scen[0].name)) == NULL) {
 			free(scn);
 			free(place);
@@ -194,13 +208,18 @@ int dfb_invoke_receive(const void *buf, size_t len, unsigned invocation,
 		free(place);
 		for (uint64_t s = 0; s < *ns; s++) {
 			const char *sname = take(&r, sizeof(sc->strat[0].name));
-			const uint64_t *n = sname ? take(&r, sizeof(*n)) : NULL;
+			uint64_t nrows;
+			const uint64_t *n = sname && take_into(&r, &nrows, sizeof(nrows)) ? &nrows : NULL;
 			if (!n || !memchr(sname, 0, sizeof(sc->strat[0].name)) ||
 			    *n > (uint64_t)(r.end - r.p) / sizeof(struct dfb_round_row))
 				goto truncated;
-			const struct dfb_round_row *rows = take(&r, (size_t)*n * sizeof(*rows));
-			const struct dfb_hist *lat = take(&r, sizeof(*lat));
-			const struct dfb_overhead *ov = lat ? take(&r, sizeof(*ov)) : NULL;
+			const char *rows = take(&r, (size_t)*n * sizeof(struct dfb_round_row));
+			struct dfb_hist lat_copy;
+			struct dfb_overhead ov_copy;
+			const struct dfb_hist *lat =
+				take_into(&r, &lat_copy, sizeof(lat_copy)) ? &lat_copy : NULL;
+			const struct dfb_overhead *ov =
+				lat && take_into(&r, &ov_copy, sizeof(ov_copy)) ? &ov_copy : NULL;
 			if (!ov)
 				goto truncated;
 			struct dfb_strat_result *st = strat_in(sc, sname);
@@ -209,7 +228,7 @@ int dfb_invoke_receive(const void *buf, size_t len, unsigned invocation,
 				goto oom;
 			for (uint64_t k = 0; k < *n; k++) {
 				struct dfb_round_row *w = &st->rows[st->n++];
-				*w = rows[k];
+				memcpy(w, rows + k * sizeof(*w), sizeof(*w));
 				w->invocation = invocation;
 				st->ndisturbed += w->disturbed != 0;
 			}
@@ -220,13 +239,13 @@ int dfb_invoke_receive(const void *buf, size_t len, unsigned invocation,
 	if (h->nfail) {
 		if (h->nfail > (uint64_t)(r.end - r.p) / sizeof(struct dfb_failure))
 			goto truncated;
-		const struct dfb_failure *fl = take(&r, (size_t)h->nfail * sizeof(*fl));
+		const char *fl = take(&r, (size_t)h->nfail * sizeof(struct dfb_failure));
 		struct dfb_failure *p = realloc(*fail, (*nfail + (size_t)h->nfail) * sizeof(*p));
 		if (!p)
 			goto oom;
 		*fail = p;
 		for (uint64_t k = 0; k < h->nfail; k++) {
-			p[*nfail] = fl[k];
+			memcpy(&p[*nfail], fl + k * sizeof(*p), sizeof(*p));
 			p[*nfail].name[sizeof(p->name) - 1] = 0;
 			p[*nfail].msg[sizeof(p->msg) - 1] = 0;
 			(*nfail)++;

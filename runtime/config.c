@@ -13,8 +13,27 @@
 
 static const char *const engine_names[] = {"thread", "virtual", "auto", NULL};
 static const char *const spin_names[] = {"none", "pause", "yield", NULL};
-static const char *const fault_names[] = {"none", "slab_error", "invalid_condition",
-					  "drop_completion", "fin_race", NULL};
+static const char *const fault_names[] = {
+	"none",		 "slab_error",	  "invalid_condition", "drop_completion",
+	"fin_race",	 "too_many_conditions", "unknown_kind", "wait_overflow",
+	"engine_never", "producer_stall", NULL};
+enum dfb_err dfb_fault_error(enum dfb_fault f)
+{
+	switch (f) {
+	case DFB_FAULT_SLAB_ERROR: return DFB_ERR_SLAB_ERROR;
+	case DFB_FAULT_INVALID_CONDITION: return DFB_ERR_COMPLETION_INVALID;
+	case DFB_FAULT_FIN_RACE: return DFB_ERR_ORPHANED_CONDITIONS;
+	case DFB_FAULT_TOO_MANY_CONDITIONS:
+	case DFB_FAULT_UNKNOWN_KIND: return DFB_ERR_REGISTRATION_FAILED;
+	case DFB_FAULT_WAIT_OVERFLOW: return DFB_ERR_ASYNC_WAIT_OVERFLOW;
+	case DFB_FAULT_DROP_COMPLETION:
+	case DFB_FAULT_ENGINE_NEVER:
+	case DFB_FAULT_PRODUCER_STALL: return DFB_ERR_SCHED_HANG;
+	case DFB_FAULT_NONE: break;
+	}
+	return DFB_ERR_OK;
+}
+
 static const char *const platform_names[] = {"a2a3", "a5", NULL};
 
 #define U64(key, lo, hi, text) \
@@ -65,7 +84,7 @@ static const struct dfb_key runtime_keys[] = {
 	U64(waitlist_padded, 0, 1, "deviation: wait-list busy and count on lines of their own, skipped pushes counted per thread (upstream: 0)"),
 	U64(verify, 0, 1, "check exactly-once completion and producer order of every task (stress mode)"),
 	U64(preempt, 0, 1e9, "stress: one in N protocol steps (claim, publish, fetch_add, lock, drain) yields or sleeps 1-64 us; 0: off (upstream has no such points)"),
-	ENUM(fault, fault_names, "fault injection for error-path tests"),
+	ENUM(fault, fault_names, "fault injection for error-path tests (docs/RELIABILITY.md, Faults: what each does and the error it ends in)"),
 	U64(fault_task, 0, 4e9, "submission index of the task the fault hits"),
 	STR(placement, "thread placement: none, compact, scatter, smt, cross-package, list:0,2,..."),
 	STR(topology, "topology to plan on: empty (this machine), hwloc synthetic text, or an XML file"),
@@ -363,6 +382,9 @@ int dfb_config_check_all(const struct dfb_config *c,
 	if (c->fault == DFB_FAULT_FIN_RACE && c->sched_threads < 2)
 		FAIL("fault = fin_race needs sched_threads >= 2: the race is between sibling "
 		     "FINs on different scheduler threads");
+	if (c->fault == DFB_FAULT_FIN_RACE && c->orch_to_sched)
+		FAIL("fault = fin_race cannot be combined with orch_to_sched = 1: the core "
+		     "transition parks the scheduler thread whose FIN the fault waits for");
 	if (c->shape >= dfb_nshapes)
 		FAIL("shape index %llu out of range", (unsigned long long)c->shape);
 #undef FAIL

@@ -45,13 +45,35 @@ void dfb_core_start(struct dfb_sched *s, struct dfb_core *core, struct dfb_subta
 		off = g % rt->counters_per_slot;
 		faulty = false;
 	}
+	/* The faults that act on a condition: the faulty subtask leaves at
+	 * least one, so that the fault cannot miss.  (A first subtask with
+	 * none means the task has none: no counter of the slot is in use.) */
+	const enum dfb_fault fault = (enum dfb_fault)rt->cfg.fault;
+	if (faulty && cnt == 0 && fault != DFB_FAULT_SLAB_ERROR &&
+	    fault != DFB_FAULT_TOO_MANY_CONDITIONS) {
+		cnt = 1;
+		off = 0;
+	}
 	slab->count = cnt;
-	slab->error_code = faulty && rt->cfg.fault == DFB_FAULT_SLAB_ERROR ? DFB_FAULT_SLAB_CODE : 0;
+	slab->error_code = faulty && fault == DFB_FAULT_SLAB_ERROR ? DFB_FAULT_SLAB_CODE : 0;
+	if (faulty && fault == DFB_FAULT_TOO_MANY_CONDITIONS) {
+		/* One more than a task may have: the registration refuses the
+		 * count before it reads an entry, so none is written. */
+		slab->count = rt->max_cond + 1;
+		return;
+	}
 	uint32_t n = cnt < rt->max_cond ? cnt : rt->max_cond;
+	/* engine_never: from the fault task on, no condition completes. */
+	const bool never = fault == DFB_FAULT_ENGINE_NEVER && slot->index >= rt->cfg.fault_task;
+	/* unknown_kind, producer_stall: the first message carries the mark. */
+	const uint32_t mark = faulty && (fault == DFB_FAULT_UNKNOWN_KIND ||
+					 fault == DFB_FAULT_PRODUCER_STALL)
+				      ? (uint32_t)fault
+				      : 0;
 	for (uint32_t k = 0; k < n; k++) {
 		struct dfb_slab_entry *e = &slab->entries[k];
 		_Atomic uint32_t *counter = &slot->counters[off + k];
-		bool dropped = faulty && rt->cfg.fault == DFB_FAULT_DROP_COMPLETION;
+		bool dropped = never || (faulty && fault == DFB_FAULT_DROP_COMPLETION);
 		e->expected_value = 1;
 		e->engine = DFB_ENGINE_SDMA;
 		if (rt->cfg.engine == DFB_ENGINE_VIRTUAL) {
@@ -63,7 +85,8 @@ void dfb_core_start(struct dfb_sched *s, struct dfb_core *core, struct dfb_subta
 			if (!dropped)
 				engine_request(s, due, counter);
 		}
-		if (faulty && rt->cfg.fault == DFB_FAULT_INVALID_CONDITION)
+		if (faulty && fault == DFB_FAULT_INVALID_CONDITION)
 			e->completion_type = DFB_CT_INVALID;
+		e->fault = k == 0 ? mark : 0;
 	}
 }

@@ -94,7 +94,23 @@ enum dfb_fault {
 	DFB_FAULT_FIN_RACE,          /* a sibling FIN of fault_task stalls between its
 				      * fetch_add and its registration until the task
 				      * has completed */
+	DFB_FAULT_TOO_MANY_CONDITIONS, /* its first subtask leaves one condition
+					* more than max_conditions_per_task */
+	DFB_FAULT_UNKNOWN_KIND,      /* its first CONDITION message carries an
+				      * unknown kind (message strategies) */
+	DFB_FAULT_WAIT_OVERFLOW,     /* the async wait list takes no entry: the
+				      * first deferred registration overflows */
+	DFB_FAULT_ENGINE_NEVER,      /* the engine completes no condition of
+				      * fault_task or any task after it */
+	DFB_FAULT_PRODUCER_STALL,    /* the producer of its first CONDITION stops
+				      * between claiming the cell and publishing it
+				      * (strategies that claim cells) */
 };
+/* The kind the unknown_kind fault's message carries. */
+#define DFB_FAULT_MSG_KIND 7
+/* The error a fault ends its round in (DFB_ERR_OK for none): the
+ * hanging ones in SCHED_HANG, with the hang report. */
+enum dfb_err dfb_fault_error(enum dfb_fault f);
 /* The error code the slab_error fault's kernel writes (upstream publishes a
  * kernel's own code as the round's status). */
 #define DFB_FAULT_SLAB_CODE 1001

@@ -110,7 +110,9 @@ struct dfb_slab_entry {
 	uint32_t expected_value;
 	uint32_t engine;
 	int32_t completion_type;
-	uint32_t pad;
+	/* Upstream's padding; deferbench's faults mark an entry here (enum
+	 * dfb_fault: unknown_kind, producer_stall), 0 otherwise. */
+	uint32_t fault;
 };
 _Static_assert(sizeof(struct dfb_slab_entry) == 24, "upstream DeferredCompletionEntry is 24 bytes");
 
@@ -625,6 +627,15 @@ void dfb_raise_status(struct dfb_runtime *rt, enum dfb_err code, int32_t status,
 static inline bool dfb_stopped(struct dfb_runtime *rt)
 {
 	return atomic_load_explicit(&rt->stop, memory_order_relaxed);
+}
+
+/* Every task of the round consumed: upstream's `completed_`, on which the
+ * core transition's waits also give up (a thread that sees it exits,
+ * so it may never arrive at the transition). */
+static inline bool dfb_all_consumed(struct dfb_runtime *rt)
+{
+	/* relaxed: ends a wait; the exiting thread reads nothing after. */
+	return atomic_load_explicit(&rt->consumed, memory_order_relaxed) == rt->cfg.tasks;
 }
 
 static inline void dfb_set_phase(struct dfb_sched *s, enum dfb_phase p)

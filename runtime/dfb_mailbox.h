@@ -127,7 +127,7 @@ static inline bool dfb_mailbox_push_impl(struct dfb_mailbox *mb,
 			break;
 		++*cas_retries;
 	}
-	DFB_PREEMPT(); /* stress: between the claim and the publish */
+	DFB_PREEMPT_CLAIMED(h); /* stress: between the claim and the publish */
 	dfb_mailbox_publish(mb, h, m);
 	return true;
 }

@@ -200,6 +200,20 @@ struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c, const struct 
 	}
 	rt->strategy = s;
 	rt->shape = dfb_shapes[c->shape];
+	/* Faults that act on what only some strategies have. */
+	const char *lacks = NULL;
+	if (c->fault == DFB_FAULT_UNKNOWN_KIND && s->locked_registration)
+		lacks = "sends no messages (it registers under the wait-list lock)";
+	else if (c->fault == DFB_FAULT_PRODUCER_STALL && !s->claims_cells)
+		lacks = "claims no cells to stall between claim and publish";
+	if (lacks) {
+		err->code = DFB_ERR_CONFIG;
+		snprintf(err->detail, sizeof(err->detail), "fault = %s does not apply to %s: it %s",
+			 c->fault == DFB_FAULT_UNKNOWN_KIND ? "unknown_kind" : "producer_stall",
+			 s->name, lacks);
+		dfb_runtime_destroy(rt);
+		return NULL;
+	}
 	rt->window_mask = (uint32_t)(c->window - 1);
 	rt->max_cond = (uint32_t)c->max_conditions_per_task;
 	rt->hint = (enum dfb_spin_hint)c->spin_hint;
@@ -252,6 +266,10 @@ struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c, const struct 
 			    (c->waitlist_padded ? DFB_WL_PADDED : 0) | s->wl_flags;
 	if (dfb_wl_init(&rt->wl, (uint32_t)c->max_async_waits, rt->max_cond, wl_flags))
 		goto nomem;
+	/* wait_overflow: a list that takes no entry (allocated as configured,
+	 * so that nothing else changes). */
+	if (c->fault == DFB_FAULT_WAIT_OVERFLOW)
+		rt->wl.max_entries = 0;
 	if (sched_init(rt))
 		goto nomem;
 	if (s->state_size) {
@@ -323,6 +341,12 @@ void dfb_runtime_destroy(struct dfb_runtime *rt)
 	free(rt);
 }
 
+/* producer_stall: how a stalled producer learns that the round stopped. */
+static bool stall_stopped(void *rt)
+{
+	return dfb_stopped(rt);
+}
+
 static void round_reset(struct dfb_runtime *rt)
 {
 	for (size_t i = 0; i < rt->cfg.window * rt->nrings; i++) {
@@ -366,7 +390,8 @@ static void round_reset(struct dfb_runtime *rt)
 	dfb_assign_clusters(rt, rt->nsched);
 	atomic_store_explicit(&rt->active_sched, rt->nsched, memory_order_relaxed);
 	rt->rounds_run++;
-	dfb_preempt_configure((uint32_t)rt->cfg.preempt, rt->cfg.seed * 1000003u + rt->rounds_run);
+	dfb_preempt_configure((uint32_t)rt->cfg.preempt, rt->cfg.seed * 1000003u + rt->rounds_run,
+			      rt->cfg.fault == DFB_FAULT_PRODUCER_STALL ? stall_stopped : NULL, rt);
 	atomic_store_explicit(&rt->orch_done, false, memory_order_relaxed);
 	atomic_store_explicit(&rt->transition_requested, false, memory_order_relaxed);
 	atomic_store_explicit(&rt->reassigned, false, memory_order_relaxed);
@@ -458,6 +483,11 @@ static void hang_dump(struct dfb_runtime *rt, const int *phases, const uint64_t 
 			     c->pend.valid ? ", one pending" : "");
 		}
 	}
+	uint64_t stalled;
+	if (dfb_stall_claimed(&stalled))
+		DUMP("producer_stall fault: a producer claimed position %llu of the ring and has "
+		     "not published it; the drain stops at that cell (ring state below)\n",
+		     (unsigned long long)stalled);
 	uint32_t n = dfb_wl_count(&rt->wl);
 	DUMP("async wait list: %u entries\n", n);
 	if (rt->strategy->dump) {

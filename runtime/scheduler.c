@@ -318,7 +318,9 @@ static bool core_transition(struct dfb_sched *s)
 	atomic_fetch_add_explicit(&rt->wait_reassign, 1, memory_order_release);
 	/* acquire: pairs with the orchestrator's release of reassigned. */
 	while (!atomic_load_explicit(&rt->reassigned, memory_order_acquire)) {
-		if (dfb_stopped(rt))
+		/* As upstream's handle_core_transition: the round may end
+		 * while parked (the orchestrator then never reassigns). */
+		if (dfb_stopped(rt) || dfb_all_consumed(rt))
 			return false;
 		dfb_spin_hint(rt->hint);
 	}

@@ -59,6 +59,9 @@ struct dfb_strategy {
 	 * conditions (upstream's baseline order, docs/MODEL.md): verify leaves
 	 * that to ORPHANED_CONDITIONS, stress counts it apart. */
 	bool fin_order_race;
+	/* Its producers claim a cell and publish it later, with a
+	 * DFB_PREEMPT_CLAIMED point between: the producer_stall fault applies. */
+	bool claims_cells;
 	/* Not in the default strategy list (a run's or suite's -s default):
 	 * only when named.  For a design whose worst case makes a default run
 	 * unbounded in time on common machines (ck's convoy). */

@@ -87,7 +87,7 @@ static inline int enqueue(struct dfb_runtime *rt, struct ck_state *q,
 	dfb_tsan_lib_end();
 	if (!slot)
 		return 0;
-	DFB_PREEMPT(); /* stress: reserved, not yet committed */
+	DFB_PREEMPT_CLAIMED(ticket); /* stress: reserved, not yet committed */
 	for (unsigned looks = 0; !mine; looks++) {
 		/* The predecessor is usually running on another PU: a short
 		 * pause loop first, then the spin hint (a yield) between
@@ -247,6 +247,7 @@ const struct dfb_strategy dfb_strategy_ck = {
 	.has_pending = ck_has_pending,
 	.transport_push = ck_transport_push,
 	.transport_drain = ck_transport_drain,
+	.claims_cells = true,
 	.dump = ck_dump,
 	.check_drained = ck_check_drained,
 };

@@ -91,6 +91,14 @@ void dfb_mbs_condition(const struct dfb_slab_entry *e, uint64_t token, struct df
 		.completion_type = e->completion_type,
 		.kind = DFB_MSG_CONDITION,
 	};
+	if (__builtin_expect(e->fault != 0, 0)) {
+		/* unknown_kind: a kind no consumer knows; producer_stall: this
+		 * message's producer stops between claim and publish. */
+		if (e->fault == DFB_FAULT_UNKNOWN_KIND)
+			m->kind = DFB_FAULT_MSG_KIND;
+		else if (e->fault == DFB_FAULT_PRODUCER_STALL)
+			dfb_stall_arm();
+	}
 }
 
 static bool push(struct dfb_sched *s, const struct dfb_msg_payload *m)
@@ -280,6 +288,7 @@ const struct dfb_strategy dfb_strategy_mailbox = {
 	.poll_full_batch_fails = NULL, /* 4798fd2ed releases a full batch in place */
 	.transport_push = dfb_mbs_transport_push,
 	.transport_drain = dfb_mbs_transport_drain,
+	.claims_cells = true,
 	.dump = dfb_mbs_dump,
 	.check_drained = dfb_mbs_check_drained,
 };

@@ -78,6 +78,9 @@ static void batch_on_fin(struct dfb_sched *s, struct dfb_core *core, struct dfb_
 				for (uint64_t j = 0; j < conds; j++) {
 					struct dfb_msg_payload m;
 					dfb_mbs_condition(&slab->entries[i + j], token, &m);
+					/* producer_stall stops here (claimed, not
+					 * published); a preemption point too */
+					DFB_PREEMPT_CLAIMED(first + j);
 					dfb_mailbox_publish(mb, first + j, &m);
 				}
 				i += (uint32_t)conds;
@@ -145,6 +148,7 @@ const struct dfb_strategy dfb_strategy_mailbox_batch = {
 	.has_pending = dfb_mbs_has_pending,
 	.transport_push = dfb_mbs_transport_push,
 	.transport_drain = dfb_mbs_transport_drain,
+	.claims_cells = true,
 	.dump = dfb_mbs_dump,
 	.check_drained = dfb_mbs_check_drained,
 };

@@ -62,7 +62,7 @@ static inline bool faa_put(struct faa_state *q, uint64_t h, const struct dfb_msg
 	while (atomic_load_explicit(&c->seq, memory_order_acquire) != 2 * h)
 		if (!full(arg))
 			return false;
-	DFB_PREEMPT(); /* stress: the cell is ours, not yet published */
+	DFB_PREEMPT_CLAIMED(h); /* stress: the cell is ours, not yet published */
 	c->p = *m;
 	/* release: publishes the payload to the consumer's acquire. */
 	atomic_store_explicit(&c->seq, 2 * h + 1, memory_order_release);
@@ -220,6 +220,7 @@ const struct dfb_strategy dfb_strategy_mailbox_faa = {
 	.has_pending = faa_has_pending,
 	.transport_push = faa_transport_push,
 	.transport_drain = faa_transport_drain,
+	.claims_cells = true,
 	.dump = faa_dump,
 	.check_drained = faa_check_drained,
 };

@@ -77,7 +77,7 @@ static inline bool ring_push(struct spsc_state *q, uint32_t r, const struct dfb_
 	/* acquire: pairs with the consumer's release that freed the cell. */
 	if (atomic_load_explicit(&c->seq, memory_order_acquire) != 2 * h)
 		return false;
-	DFB_PREEMPT(); /* stress: the cell is ours, not yet published */
+	DFB_PREEMPT_CLAIMED(h); /* stress: the cell is ours, not yet published */
 	c->p = *m;
 	/* release: publishes the payload to the consumer's acquire. */
 	atomic_store_explicit(&c->seq, 2 * h + 1, memory_order_release);
@@ -265,6 +265,7 @@ const struct dfb_strategy dfb_strategy_mailbox_spsc = {
 	.has_pending = spsc_has_pending,
 	.transport_push = spsc_transport_push,
 	.transport_drain = spsc_transport_drain,
+	.claims_cells = true,
 	.dump = spsc_dump,
 	.check_drained = spsc_check_drained,
 };

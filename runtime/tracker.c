@@ -58,7 +58,9 @@ void dfb_orch_to_sched(struct dfb_runtime *rt)
 	/* acquire: every scheduler's tracker writes happen before we
 	 * rewrite the trackers. */
 	while (atomic_load_explicit(&rt->wait_reassign, memory_order_acquire) != rt->nsched) {
-		if (dfb_stopped(rt))
+		/* Upstream gives up when the tasks are all done: a scheduler
+		 * that saw it first has left without parking. */
+		if (dfb_stopped(rt) || dfb_all_consumed(rt))
 			return;
 		dfb_spin_hint(rt->hint);
 	}

@@ -321,7 +321,8 @@ int dfb_transport_run_round(struct dfb_runtime *rt, struct dfb_round_result *out
 	struct dfb_tthread *cons = &t->threads[t->nproducers];
 	memset(out, 0, sizeof(*out));
 	rt->rounds_run++;
-	dfb_preempt_configure((uint32_t)rt->cfg.preempt, rt->cfg.seed * 1000003u + rt->rounds_run);
+	dfb_preempt_configure((uint32_t)rt->cfg.preempt, rt->cfg.seed * 1000003u + rt->rounds_run,
+			      NULL, NULL);
 	transport_reset(rt);
 
 	int phases[1025];

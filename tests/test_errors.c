@@ -5,8 +5,6 @@
  * errors come back from dfb_runtime_create as NULL with DFB_ERR_CONFIG.
  *
  * Not reachable from a configuration, so not here:
- *  - a message of unknown kind (REGISTRATION_FAILED upstream): no producer
- *    writes one; test_register.c drives the drain with one directly.
  *  - FANOUT_OVERFLOW through max_fanout: no built-in shape gives a kernel
  *    task more than one consumer; the only producers with many consumers
  *    are hidden alloc tasks, which are COMPLETED at submit, so their
@@ -24,6 +22,7 @@
 
 #include "deferbench.h"
 #include "dfb_internal.h" /* rt->cfg, for the known-bug test only */
+#include "strategy.h"     /* which strategies a fault applies to */
 #include "test_util.h"
 
 #define TCASE_TIMEOUT_S 120
@@ -219,6 +218,71 @@ START_TEST(sched_hang_dropped_completion)
 }
 END_TEST
 
+/* ---- the faults of issue 10: each ends in its named error -------------- */
+
+/* One row per fault: the configuration, the error it must end in and what
+ * the message (detail) or the hang report (dump) must say. */
+static const struct fault_case {
+	const char *fault, *fraction, *engine;
+	enum dfb_err code;
+	const char *detail, *dump;
+	bool locked_ok, needs_claims; /* applies to lock strategies / needs claims_cells */
+} fault_cases[] = {
+	{"too_many_conditions", "deferred_fraction=1", "engine=virtual",
+	 DFB_ERR_REGISTRATION_FAILED, "slab count 65", NULL, true, false},
+	/* deferred_fraction=0: the fault task is the only one with a
+	 * condition (the fault gives it one), so its message is certain. */
+	{"unknown_kind", "deferred_fraction=0", "engine=virtual", DFB_ERR_REGISTRATION_FAILED,
+	 "message kind 7 for task token 0x9", NULL, false, false},
+	{"wait_overflow", "deferred_fraction=0", "engine=virtual", DFB_ERR_ASYNC_WAIT_OVERFLOW,
+	 NULL, NULL, true, false},
+	/* The fault task waits in the list for its conditions. */
+	{"engine_never", "deferred_fraction=1", "engine=virtual", DFB_ERR_SCHED_HANG, NULL,
+	 "token 0x9,", true, false},
+	{"engine_never", "deferred_fraction=1", "engine=thread", DFB_ERR_SCHED_HANG, NULL,
+	 "token 0x9,", true, false},
+	/* The report names the stalled cell. */
+	{"producer_stall", "deferred_fraction=1", "engine=virtual", DFB_ERR_SCHED_HANG, NULL,
+	 "producer_stall fault: a producer claimed position ", true, true},
+};
+
+/* The faults of issue 10: each ends in its named error on every strategy
+ * it applies to; the others refuse the configuration at create (exit 2
+ * from the command line), naming the fault and the strategy. */
+START_TEST(fault_kinds)
+{
+	const char *strategy = TU_STRAT(_i);
+	const struct fault_case *fc = &fault_cases[TU_VAR(_i)];
+	const struct dfb_strategy *st = tu_strategy(strategy);
+	const bool applies = (fc->locked_ok || !st->locked_registration) &&
+			     (!fc->needs_claims || st->claims_cells);
+	char fault[64];
+	snprintf(fault, sizeof(fault), "fault=%s", fc->fault);
+	struct dfb_config c;
+	tu_config(&c, "deferred_heavy", "tasks=400", COMMON, fc->fraction, fc->engine, fault,
+		  "fault_task=9", "hang_budget_ms=300", NULL);
+	if (!applies) {
+		struct dfb_error err = {0};
+		struct dfb_runtime *rt = dfb_runtime_create(&c, st, &err);
+		ck_assert_msg(rt == NULL, "%s: fault %s accepted", strategy, fc->fault);
+		ck_assert_int_eq(err.code, DFB_ERR_CONFIG);
+		ck_assert_ptr_nonnull(strstr(err.detail, fc->fault));
+		ck_assert_ptr_nonnull(strstr(err.detail, strategy));
+		return;
+	}
+	struct dfb_round_result r;
+	run_fails(&c, strategy, fc->code, &r);
+	if (fc->detail)
+		ck_assert_msg(strstr(r.error.detail, fc->detail), "%s: %s", strategy,
+			      r.error.detail);
+	if (fc->dump) {
+		ck_assert_msg(strstr(r.error.dump, fc->dump), "%s: %s", strategy, r.error.dump);
+		ck_assert_ptr_nonnull(strstr(r.error.dump, "tasks consumed"));
+	}
+	clean_round(strategy);
+}
+END_TEST
+
 /* ---- FANOUT_OVERFLOW -------------------------------------------------------- */
 
 /* benchmark_bgemm's ADD1 (task 3 of each group of 4) has two producers. */
@@ -341,6 +405,11 @@ START_TEST(config_errors)
 	/* The FIN-order race needs sibling FINs on two scheduler threads. */
 	tu_config(&c, "alternating_matmul_add", "fault=fin_race", "sched_threads=1", NULL);
 	create_fails(&c, strategy, "sched_threads >= 2");
+	/* ... and both of them running: the core transition parks one
+	 * while the fault holds the other (a hang, found by stress). */
+	tu_config(&c, "alternating_matmul_add", "fault=fin_race", "sched_threads=2",
+		  "orch_to_sched=1", NULL);
+	create_fails(&c, strategy, "orch_to_sched = 1");
 
 	/* The boundary cases are accepted. */
 	tu_config(&c, "alternating_matmul_add", "window=64", "scope_tasks=64", "aic_cores=2",
@@ -445,6 +514,7 @@ static Suite *errors_suite(void)
 	TU_LOOP(tc, async_wait_overflow_virtual, 1);
 	TU_LOOP(tc, completion_invalid, 2);
 	TU_LOOP(tc, sched_hang_dropped_completion, 2);
+	TU_LOOP(tc, fault_kinds, (int)(sizeof(fault_cases) / sizeof(fault_cases[0])));
 	TU_LOOP(tc, fanout_overflow_fanin, 1);
 	TU_LOOP(tc, fanout_one_is_enough, 1);
 	tcase_add_loop_test(tc, fin_race, 0, 6);
