@@ -53,6 +53,12 @@ void dfb_core_start(struct dfb_sched *s, struct dfb_core *core, struct dfb_subta
 	    fault != DFB_FAULT_TOO_MANY_CONDITIONS) {
 		cnt = 1;
 		off = 0;
+		/* submit cleared only the task's own conditions' counters: this
+		 * one may still hold a previous occupant's 1, which would let
+		 * the fault's condition pass at once.  relaxed: published to
+		 * the engine by the request's release, to the poller by the
+		 * registration. */
+		atomic_store_explicit(&slot->counters[0], 0, memory_order_relaxed);
 	}
 	slab->count = cnt;
 	slab->error_code = faulty && fault == DFB_FAULT_SLAB_ERROR ? DFB_FAULT_SLAB_CODE : 0;
