@@ -412,11 +412,36 @@ static long message_key(const char *msg)
 	return k >= 0 && (size_t)k < dfb_config_nkeys ? k : -1;
 }
 
+/* An error about key k (-1: none known): blamed on the --set that gave the
+ * key's value, if one did (the last such), else on the file's line for it
+ * (0: the file as a whole, e.g. a shape's default). */
+static void blame_key(struct dfb_scenario *s, const char *const *sets, size_t nsets, long k,
+		      const char *msg)
+{
+	const char *kv = NULL;
+	if (k >= 0 && !s->lines[k]) {
+		size_t n = strlen(dfb_config_keys[k].name);
+		for (size_t i = 0; i < nsets; i++)
+			if (!strncmp(sets[i], dfb_config_keys[k].name, n) && sets[i][n] == '=')
+				kv = sets[i];
+	}
+	if (kv)
+		add_set_error(s, kv, msg);
+	else
+		add_error(s, k >= 0 ? s->lines[k] : 0, "%s", msg);
+}
+
+struct cross_ctx {
+	struct dfb_scenario *s;
+	const char *const *sets;
+	size_t nsets;
+};
+
+/* A cross-key error names its key first ("fault = fin_race needs ..."). */
 static void cross_key_error(void *arg, const char *msg)
 {
-	struct dfb_scenario *s = arg;
-	long k = message_key(msg);
-	add_error(s, k >= 0 ? s->lines[k] : 0, "%s", msg);
+	struct cross_ctx *x = arg;
+	blame_key(x->s, x->sets, x->nsets, message_key(msg), msg);
 }
 
 static void default_name(struct dfb_scenario *s)
@@ -533,23 +558,14 @@ int dfb_scenario_parse(struct dfb_scenario *s, const char *source, const char *t
 	/* The placement policy's name, on the line that set it (a "list:"
 	 * PU, like the topology itself, is checked when a runtime is created). */
 	enum dfb_placement_kind kind;
-	if (dfb_placement_parse(s->config.placement, &kind, msg, sizeof(msg))) {
-		/* Blamed on the --set that gave it, if one did, not the file. */
-		const char *kv = NULL;
-		for (size_t i = 0; i < nsets; i++)
-			if (!strncmp(sets[i], "placement=", 10))
-				kv = sets[i];
-		long line = s->lines[key_index("placement")];
-		if (kv && !line)
-			add_set_error(s, kv, msg);
-		else
-			add_error(s, line, "%s", msg);
-	}
+	if (dfb_placement_parse(s->config.placement, &kind, msg, sizeof(msg)))
+		blame_key(s, sets, nsets, key_index("placement"), msg);
 
 	/* Step 7: cross-key checks, every one, on a configuration without
 	 * earlier errors. */
+	struct cross_ctx x = {s, sets, nsets};
 	if (!s->nerrors)
-		dfb_config_check_all(&s->config, cross_key_error, s);
+		dfb_config_check_all(&s->config, cross_key_error, &x);
 	sort_errors(s);
 	return s->nerrors ? -1 : 0;
 }

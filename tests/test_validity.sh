@@ -110,6 +110,10 @@ check "bad --wait-quiet is a usage error" eq "$("$bin" suite "${quick[@]}" -o "$
 "$bin" run deferred_heavy -n 1 -w 0 -S placement= >"$tmp/pl.out" 2>&1
 check "an empty -S placement= is blamed on the --set" \
 	has_line_re "$tmp/pl.out" '^--set placement=: placement is empty'
+"$bin" run benchmark_bgemm -n 1 -w 0 -S sched_threads=2 -S orch_to_sched=1 \
+	-S fault=fin_race >"$tmp/ck.out" 2>&1
+check "a cross-key error is blamed on the --set that gave its key" \
+	has_line_re "$tmp/ck.out" '^--set fault=fin_race: fault = fin_race cannot be combined with orch_to_sched = 1'
 check "... not on the file" lacks "$tmp/pl.out" 'deferred_heavy[.]scn'
 
 "$bin" validate --builtin -S tasks=0 >/dev/null 2>"$tmp/vb.out"
