@@ -156,23 +156,23 @@ int dfb_invoke_receive(const void *buf, size_t len, unsigned invocation,
 		       struct dfb_failure **fail, size_t *nfail, char *msg, size_t msglen)
 {
 	struct reader r = {buf, (const char *)buf + len};
-	struct stream_head hd;
-	const struct stream_head *h = take_into(&r, &hd, sizeof(hd)) ? &hd : NULL;
-	if (!h || memcmp(h->magic, magic, sizeof(magic)) || h->row != sizeof(struct dfb_round_row) ||
-	    h->hist != sizeof(struct dfb_hist) || h->overhead != sizeof(struct dfb_overhead) ||
-	    h->failure != sizeof(struct dfb_failure)) {
+	struct stream_head h;
+	bool got = take_into(&r, &h, sizeof(h));
+	if (!got || memcmp(h.magic, magic, sizeof(magic)) || h.row != sizeof(struct dfb_round_row) ||
+	    h.hist != sizeof(struct dfb_hist) || h.overhead != sizeof(struct dfb_overhead) ||
+	    h.failure != sizeof(struct dfb_failure)) {
 		snprintf(msg, msglen, "invocation %u: %s", invocation,
-			 h ? "results from a different deferbench" : "no results");
+			 got ? "results from a different deferbench" : "no results");
 		return -1;
 	}
-	for (uint64_t i = 0; i < h->nscen; i++) {
+	for (uint64_t i = 0; i < h.nscen; i++) {
 		const char *name = take(&r, sizeof(into->scen[0].name));
 		uint64_t f[5], nstrat;
 		bool ok = name && take_into(&r, f, sizeof(f));
 		char *scn = ok ? take_str(&r, &ok) : NULL;
 		char *place = ok ? take_str(&r, &ok) : NULL;
-		const uint64_t *ns = ok && take_into(&r, &nstrat, sizeof(nstrat)) ? &nstrat : NULL;
-		if (!ns || memchr(name, 0, sizeof(into->scen[0].name)) == NULL) {
+		ok = ok && take_into(&r, &nstrat, sizeof(nstrat));
+		if (!ok || memchr(name, 0, sizeof(into->scen[0].name)) == NULL) {
 			free(scn);
 			free(place);
 			goto truncated;
@@ -206,45 +206,41 @@ int dfb_invoke_receive(const void *buf, size_t len, unsigned invocation,
 		}
 		free(scn);
 		free(place);
-		for (uint64_t s = 0; s < *ns; s++) {
+		for (uint64_t s = 0; s < nstrat; s++) {
 			const char *sname = take(&r, sizeof(sc->strat[0].name));
 			uint64_t nrows;
-			const uint64_t *n = sname && take_into(&r, &nrows, sizeof(nrows)) ? &nrows : NULL;
-			if (!n || !memchr(sname, 0, sizeof(sc->strat[0].name)) ||
-			    *n > (uint64_t)(r.end - r.p) / sizeof(struct dfb_round_row))
+			if (!sname || !take_into(&r, &nrows, sizeof(nrows)) ||
+			    !memchr(sname, 0, sizeof(sc->strat[0].name)) ||
+			    nrows > (uint64_t)(r.end - r.p) / sizeof(struct dfb_round_row))
 				goto truncated;
-			const char *rows = take(&r, (size_t)*n * sizeof(struct dfb_round_row));
-			struct dfb_hist lat_copy;
-			struct dfb_overhead ov_copy;
-			const struct dfb_hist *lat =
-				take_into(&r, &lat_copy, sizeof(lat_copy)) ? &lat_copy : NULL;
-			const struct dfb_overhead *ov =
-				lat && take_into(&r, &ov_copy, sizeof(ov_copy)) ? &ov_copy : NULL;
-			if (!ov)
+			const char *rows = take(&r, (size_t)nrows * sizeof(struct dfb_round_row));
+			struct dfb_hist lat;
+			struct dfb_overhead ov;
+			if (!take_into(&r, &lat, sizeof(lat)) || !take_into(&r, &ov, sizeof(ov)))
 				goto truncated;
 			struct dfb_strat_result *st = strat_in(sc, sname);
-			if (!st || dfb_grow(&st->rows, &st->cap, st->n + (size_t)*n + 1,
+			if (!st || dfb_grow(&st->rows, &st->cap, st->n + (size_t)nrows + 1,
 					    sizeof(*st->rows), 16))
 				goto oom;
-			for (uint64_t k = 0; k < *n; k++) {
+			for (uint64_t k = 0; k < nrows; k++) {
 				struct dfb_round_row *w = &st->rows[st->n++];
 				memcpy(w, rows + k * sizeof(*w), sizeof(*w));
 				w->invocation = invocation;
 				st->ndisturbed += w->disturbed != 0;
 			}
-			dfb_hist_merge(&st->lat, lat);
-			dfb_overhead_merge(&st->overhead, ov);
+			dfb_hist_merge(&st->lat, &lat);
+			dfb_overhead_merge(&st->overhead, &ov);
 		}
 	}
-	if (h->nfail) {
-		if (h->nfail > (uint64_t)(r.end - r.p) / sizeof(struct dfb_failure))
+	if (h.nfail) {
+		if (h.nfail > (uint64_t)(r.end - r.p) / sizeof(struct dfb_failure))
 			goto truncated;
-		const char *fl = take(&r, (size_t)h->nfail * sizeof(struct dfb_failure));
-		struct dfb_failure *p = realloc(*fail, (*nfail + (size_t)h->nfail) * sizeof(*p));
+		const char *fl = take(&r, (size_t)h.nfail * sizeof(struct dfb_failure));
+		struct dfb_failure *p = realloc(*fail, (*nfail + (size_t)h.nfail) * sizeof(*p));
 		if (!p)
 			goto oom;
 		*fail = p;
-		for (uint64_t k = 0; k < h->nfail; k++) {
+		for (uint64_t k = 0; k < h.nfail; k++) {
 			memcpy(&p[*nfail], fl + k * sizeof(*p), sizeof(*p));
 			p[*nfail].name[sizeof(p->name) - 1] = 0;
 			p[*nfail].msg[sizeof(p->msg) - 1] = 0;

@@ -17,6 +17,12 @@ static const char *const fault_names[] = {
 	"none",		 "slab_error",	  "invalid_condition", "drop_completion",
 	"fin_race",	 "too_many_conditions", "unknown_kind", "wait_overflow",
 	"engine_never", "producer_stall", NULL};
+
+const char *dfb_fault_name(enum dfb_fault f)
+{
+	return (size_t)f < sizeof(fault_names) / sizeof(fault_names[0]) - 1 ? fault_names[f] : "?";
+}
+
 enum dfb_err dfb_fault_error(enum dfb_fault f)
 {
 	switch (f) {

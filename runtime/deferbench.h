@@ -111,6 +111,8 @@ enum dfb_fault {
 /* The error a fault ends its round in (DFB_ERR_OK for none): the
  * hanging ones in SCHED_HANG, with the hang report. */
 enum dfb_err dfb_fault_error(enum dfb_fault f);
+/* The fault's name as the `fault` key spells it ("producer_stall"). */
+const char *dfb_fault_name(enum dfb_fault f);
 /* The error code the slab_error fault's kernel writes (upstream publishes a
  * kernel's own code as the round's status). */
 #define DFB_FAULT_SLAB_CODE 1001

@@ -209,8 +209,7 @@ struct dfb_runtime *dfb_runtime_create(const struct dfb_config *c, const struct 
 	if (lacks) {
 		err->code = DFB_ERR_CONFIG;
 		snprintf(err->detail, sizeof(err->detail), "fault = %s does not apply to %s: it %s",
-			 c->fault == DFB_FAULT_UNKNOWN_KIND ? "unknown_kind" : "producer_stall",
-			 s->name, lacks);
+			 dfb_fault_name((enum dfb_fault)c->fault), s->name, lacks);
 		dfb_runtime_destroy(rt);
 		return NULL;
 	}
