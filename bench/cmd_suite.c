@@ -20,6 +20,7 @@
 #include "rounds.h"
 #include "scenario.h"
 #include "stats.h"
+#include "sweep_out.h"
 #include "topology.h"
 
 #ifndef PACKAGE_VERSION
@@ -33,7 +34,7 @@
 #define QUICK_WARMUP 2
 /* A strategy whose Sched CV exceeds this is flagged noisy in meta.txt. */
 #define NOISY_CV 0.10
-#define MAX_SCENARIOS 256
+#define MAX_SCENARIOS DFB_SWEEP_MAX_POINTS
 
 /* Exit status when the results could not be written. */
 #define EXIT_WRITE 3
@@ -75,6 +76,13 @@ static void suite_usage(FILE *f)
 		"                          deferbench (this version or later), alternating with\n"
 		"                          this one, and compare it (baseline) with this build:\n"
 		"                          drift over the run hits both builds alike\n"
+		"      --sweep KEY=VALUES  run each scenario (default deferred_heavy) once per\n"
+		"                          value of KEY instead: a comma list, A..B a range,\n"
+		"                          ... a progression (1,2,4,...,64); two --sweep: the\n"
+		"                          cross product.  Adds sweep.csv, sweep_strategies.csv\n"
+		"                          and sweep_answer.txt (where each strategy wins)\n"
+		"      --sweep-set NAME    a built-in set of sweeps (%s); -c replaces\n"
+		"                          its scenarios; %d rounds after %d warm-up unless -n, -w\n"
 		"  -v, --verbose           also every counter and the scenario's keys\n"
 		"  -h, --help              this text\n\n"
 		"A scenario file's rounds, warmup and strategies keys are not used: the suite's\n"
@@ -84,7 +92,8 @@ static void suite_usage(FILE *f)
 		"not be written\n",
 		SUITE_ROUNDS, QUICK_ROUNDS, SUITE_WARMUP, QUICK_WARMUP,
 		sizeof(quick_scenarios) / sizeof(quick_scenarios[0]), QUICK_ROUNDS, QUICK_WARMUP,
-		DFB_CMP_MIN_INVOCATIONS);
+		DFB_CMP_MIN_INVOCATIONS, dfb_sweep_set_names(), DFB_SWEEP_SET_ROUNDS,
+		DFB_SWEEP_SET_WARMUP);
 }
 
 static double now_s(void)
@@ -278,6 +287,7 @@ struct suite {
 	const struct dfb_topo *topo;         /* this machine */
 	const char *baseline;                /* -b as resolved, or NULL */
 	long saved_pairs;
+	struct dfb_sweep_run sweep;          /* --sweep / --sweep-set: its points */
 };
 
 static void write_rounds(FILE *f, const void *a)
@@ -339,6 +349,21 @@ static void write_placement(FILE *f, const void *a)
 	for (size_t i = 0; i < su->res.nscen; i++)
 		if (su->res.scen[i].placement)
 			fputs(su->res.scen[i].placement, f);
+}
+static void write_sweep(FILE *f, const void *a)
+{
+	const struct suite *su = a;
+	dfb_write_sweep_csv(f, &su->sweep, &su->res, &su->cmp);
+}
+static void write_sweep_strategies(FILE *f, const void *a)
+{
+	const struct suite *su = a;
+	dfb_write_sweep_strategies_csv(f, &su->sweep, &su->res);
+}
+static void write_sweep_answer(FILE *f, const void *a)
+{
+	const struct suite *su = a;
+	dfb_write_sweep_answer(f, &su->sweep, &su->res, &su->cmp);
 }
 static void write_text(FILE *f, const void *a)
 {
@@ -446,6 +471,20 @@ static int write_results(const struct suite *su, const char *outdir)
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (dfb_write_file_atomic(outdir, files[i].name, files[i].fn, su, msg, sizeof(msg)))
 			goto fail;
+	if (su->sweep.npt) {
+		static const struct {
+			const char *name;
+			void (*fn)(FILE *, const void *);
+		} sweep_files[] = {
+			{"sweep.csv", write_sweep},
+			{"sweep_strategies.csv", write_sweep_strategies},
+			{"sweep_answer.txt", write_sweep_answer},
+		};
+		for (size_t i = 0; i < sizeof(sweep_files) / sizeof(sweep_files[0]); i++)
+			if (dfb_write_file_atomic(outdir, sweep_files[i].name, sweep_files[i].fn, su,
+						  msg, sizeof(msg)))
+				goto fail;
+	}
 	if (su->aa && dfb_write_file_atomic(outdir, "calibrate.csv", dfb_write_calibrate_csv,
 					    &su->calib, msg, sizeof(msg)))
 		goto fail;
@@ -710,6 +749,64 @@ out:
 	return ok;
 }
 
+/* Before a sweep: one round of each point with the first strategy, timed,
+ * so that the run's length is known before it starts (the pilot costs
+ * about 1/(strategies x rounds) of the run).  A point that fails here is
+ * left to fail in the run, where it is reported. */
+static void sweep_estimate(const struct suite *su, const struct dfb_scenario *scen, size_t n)
+{
+	bool tty = isatty(STDERR_FILENO) == 1;
+	double total = 0, t_start = now_s(), last = 0;
+	size_t failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct dfb_rounds rr = {.scenario = scen[i].name, .cfg = scen[i].config,
+					.nstrat = 1, .rounds = 1, .warmup = 0};
+		rr.strat[0] = su->strat[0];
+		rr.label[0] = su->label[0];
+		double t0 = now_s();
+		if (tty && t0 - last > 0.1) {
+			fprintf(stderr, "\r\033[Ksweep: timing one round of point %zu/%zu (%s)", i + 1,
+				n, scen[i].name);
+			last = t0;
+		}
+		if (dfb_rounds_open(&rr)) {
+			dfb_rounds_close(&rr);
+			failed++;
+			continue;
+		}
+		double t1 = now_s();
+		int rc = dfb_rounds_exec(&rr, NULL, NULL);
+		double t2 = now_s();
+		dfb_rounds_close(&rr);
+		double t3 = now_s();
+		if (rc) {
+			failed++;
+			continue;
+		}
+		/* A measured round runs twice when sampling is on (once with it
+		 * off, for the overhead figure); warm-up rounds once. */
+		double passes = scen[i].config.latency_sample ? 2.0 : 1.0;
+		double per_round = (t2 - t1) / passes;
+		total += (t1 - t0 + t3 - t2) * (double)su->nstrat +
+			 per_round * (double)su->nstrat *
+				 ((double)su->warmup + passes * (double)su->rounds);
+	}
+	if (tty)
+		fputs("\r\033[K", stderr);
+	total *= (double)su->invocations * (su->ab ? 2.0 : 1.0);
+	char est[32], took[32];
+	fmt_dur(est, sizeof(est), total);
+	fmt_dur(took, sizeof(took), now_s() - t_start);
+	printf("sweep: %zu points (%zu sweep%s), %zu strategies, %lu rounds after %lu warm-up: "
+	       "estimated %s (from one timed round of each point, which took %s)",
+	       n, su->sweep.nsw, su->sweep.nsw == 1 ? "" : "s", su->nstrat, su->rounds, su->warmup,
+	       est, took);
+	if (failed)
+		printf("; %zu point%s failed the pilot round", failed, failed == 1 ? "" : "s");
+	printf("\n");
+	fflush(stdout);
+}
+
 static const char *suite_label(const struct suite *su, size_t s)
 {
 	return su->label[s] ? su->label[s] : dfb_strategy_name(su->strat[s]);
@@ -883,7 +980,7 @@ static int run_invocations(struct suite *su)
 int dfb_cmd_suite(int argc, char **argv)
 {
 	enum { OPT_QUICK = 256, OPT_INVOCATIONS, OPT_SEED, OPT_WAIT_QUIET, OPT_CHILD_FD,
-	       OPT_INVOCATION, OPT_AA, OPT_AB };
+	       OPT_INVOCATION, OPT_AA, OPT_AB, OPT_SWEEP, OPT_SWEEP_SET };
 	static const struct option opts[] = {
 		{"rounds", required_argument, NULL, 'n'},
 		{"warmup", required_argument, NULL, 'w'},
@@ -901,12 +998,15 @@ int dfb_cmd_suite(int argc, char **argv)
 		{"invocation", required_argument, NULL, OPT_INVOCATION},
 		{"aa", no_argument, NULL, OPT_AA},
 		{"ab", required_argument, NULL, OPT_AB},
+		{"sweep", required_argument, NULL, OPT_SWEEP},
+		{"sweep-set", required_argument, NULL, OPT_SWEEP_SET},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct suite su = {.argc = argc, .argv = argv, .invocations = 1, .child_fd = -1};
 	bool rounds_given = false, warmup_given = false, quick = false, verbose = false;
+	bool sweep_opt = false;
 	const char *scen_list = NULL, *outdir = NULL, *baseline_arg = NULL;
 	struct dfb_sets sets = {.n = 0};
 	int o, rc;
@@ -985,6 +1085,31 @@ int dfb_cmd_suite(int argc, char **argv)
 		case OPT_AB:
 			su.ab = optarg;
 			break;
+		case OPT_SWEEP: {
+			char msg[600];
+			struct dfb_sweep *sw = &su.sweep.sw[0];
+			if (su.sweep.set)
+				return dfb_usage_error("--sweep and --sweep-set do not go together");
+			if (sw->nax == DFB_SWEEP_MAX_AXES)
+				return dfb_usage_error("--sweep: at most %d keys (a map); got a third, "
+						       "'%s'",
+						       DFB_SWEEP_MAX_AXES, optarg);
+			if (dfb_sweep_parse_axis(optarg, &sw->ax[sw->nax], msg, sizeof(msg)))
+				return dfb_usage_error("%s", msg);
+			if (sw->nax && !strcmp(sw->ax[0].key, sw->ax[1].key))
+				return dfb_usage_error("--sweep: key %s given twice", sw->ax[0].key);
+			sw->nax++;
+			sweep_opt = true;
+			snprintf(sw->name, sizeof(sw->name), "sweep");
+			su.sweep.nsw = 1;
+			break;
+		}
+		case OPT_SWEEP_SET:
+			if (dfb_sweep_set(optarg, su.sweep.sw, DFB_SWEEP_MAX_SWEEPS, &su.sweep.nsw))
+				return dfb_usage_error("--sweep-set: no set '%s' (the sets: %s)", optarg,
+						       dfb_sweep_set_names());
+			su.sweep.set = optarg;
+			break;
 		case 'v':
 			verbose = true;
 			break;
@@ -1001,6 +1126,10 @@ int dfb_cmd_suite(int argc, char **argv)
 		return dfb_usage_error("suite takes no operand ('%s'); scenarios go in -c LIST",
 				       argv[optind]);
 	}
+	if (su.sweep.set && sweep_opt)
+		return dfb_usage_error("--sweep and --sweep-set do not go together");
+	if (su.sweep.nsw && su.aa)
+		return dfb_usage_error("calibrate does not sweep");
 	if (su.ab && (su.aa || su.child_fd >= 0))
 		return dfb_usage_error("--ab does not go with calibrate");
 	if (su.ab && access(su.ab, X_OK))
@@ -1037,9 +1166,9 @@ int dfb_cmd_suite(int argc, char **argv)
 	if (su.invocation)
 		dfb_shuffle_order(su.perm, su.nstrat, su.seed + su.invocation);
 	if (!rounds_given)
-		su.rounds = quick ? QUICK_ROUNDS : SUITE_ROUNDS;
+		su.rounds = su.sweep.set ? DFB_SWEEP_SET_ROUNDS : quick ? QUICK_ROUNDS : SUITE_ROUNDS;
 	if (!warmup_given)
-		su.warmup = quick ? QUICK_WARMUP : SUITE_WARMUP;
+		su.warmup = su.sweep.set ? DFB_SWEEP_SET_WARMUP : quick ? QUICK_WARMUP : SUITE_WARMUP;
 
 	/* The scenario arguments, then every scenario loaded before anything
 	 * runs: a typo costs nothing. */
@@ -1069,9 +1198,48 @@ int dfb_cmd_suite(int argc, char **argv)
 		for (size_t i = 0; i < dfb_nbuiltin_scenarios && nargs < MAX_SCENARIOS; i++)
 			args[nargs++] = dfb_builtin_scenarios[i].name;
 	}
-	struct dfb_scenario *scen = calloc(nargs, sizeof(*scen));
+	/* A sweep runs its points instead: each base scenario (-c, else the
+	 * set member's own, else deferred_heavy) once per point. */
+	size_t nbase = nargs;
+	if (su.sweep.nsw) {
+		size_t n = 0;
+		for (size_t w = 0; w < su.sweep.nsw; w++) {
+			const struct dfb_sweep *sw = &su.sweep.sw[w];
+			size_t nb = scen_list ? nbase : sw->nscen ? sw->nscen : 1;
+			n += nb * dfb_sweep_npoints(sw);
+		}
+		if (n > MAX_SCENARIOS) {
+			free(list_copy);
+			return dfb_usage_error("the sweep has %zu points (scenarios x values); at "
+					       "most %d",
+					       n, MAX_SCENARIOS);
+		}
+		su.sweep.pt = calloc(n ? n : 1, sizeof(*su.sweep.pt));
+		if (!su.sweep.pt) {
+			free(list_copy);
+			return dfb_usage_error("out of memory");
+		}
+		const char *bases[MAX_SCENARIOS];
+		memcpy(bases, args, nbase * sizeof(args[0]));
+		nargs = 0;
+		for (size_t w = 0; w < su.sweep.nsw; w++) {
+			const struct dfb_sweep *sw = &su.sweep.sw[w];
+			const char *const *bl = scen_list ? bases : sw->nscen ? sw->scen : NULL;
+			size_t nb = scen_list ? nbase : sw->nscen ? sw->nscen : 1;
+			for (size_t b = 0; b < nb; b++)
+				for (size_t p = 0; p < dfb_sweep_npoints(sw); p++) {
+					struct dfb_sweep_pt *pt = &su.sweep.pt[nargs];
+					pt->sweep = w;
+					pt->point = p;
+					args[nargs++] = bl ? bl[b] : "deferred_heavy";
+				}
+		}
+		su.sweep.npt = nargs;
+	}
+	struct dfb_scenario *scen = calloc(nargs ? nargs : 1, sizeof(*scen));
 	if (!scen) {
 		free(list_copy);
+		free(su.sweep.pt);
 		return dfb_usage_error("out of memory");
 	}
 	int exit_code = DFB_EXIT_OK;
@@ -1079,8 +1247,37 @@ int dfb_cmd_suite(int argc, char **argv)
 	struct dfb_topo *topo = NULL;
 	char baseline_path[4096];
 	for (size_t i = 0; i < nargs; i++) {
-		rc = dfb_scenario_load(args[i], sets.kv, sets.n, &scen[i]);
-		dfb_scenario_free(&scen[i]);
+		if (su.sweep.npt) {
+			/* The point's keys after every --set. */
+			struct dfb_sweep_pt *pt = &su.sweep.pt[i];
+			const struct dfb_sweep *sw = &su.sweep.sw[pt->sweep];
+			char kv[DFB_SWEEP_MAX_SETS + DFB_SWEEP_MAX_AXES][100];
+			const char *all[DFB_MAX_SETS + DFB_SWEEP_MAX_SETS + DFB_SWEEP_MAX_AXES];
+			size_t nkv = dfb_sweep_point_sets(sw, pt->point, kv, sizeof(kv) / sizeof(kv[0]));
+			memcpy(all, sets.kv, sets.n * sizeof(sets.kv[0]));
+			for (size_t k = 0; k < nkv; k++)
+				all[sets.n + k] = kv[k];
+			rc = dfb_scenario_load(args[i], all, sets.n + nkv, &scen[i]);
+			dfb_scenario_free(&scen[i]);
+			if (!rc) {
+				snprintf(pt->base, sizeof(pt->base), "%s", scen[i].name);
+				dfb_sweep_point_name(sw, scen[i].name, pt->point, pt->name,
+						     sizeof(pt->name));
+				if (strlen(pt->name) + 1 >= sizeof(scen[i].name)) {
+					dfb_usage_error("sweep point name '%s' is too long", pt->name);
+					rc = -1;
+				} else {
+					snprintf(scen[i].name, sizeof(scen[i].name), "%s", pt->name);
+				}
+			} else {
+				char name[200];
+				dfb_sweep_point_name(sw, args[i], pt->point, name, sizeof(name));
+				fprintf(stderr, "deferbench: (the errors above: sweep point %s)\n", name);
+			}
+		} else {
+			rc = dfb_scenario_load(args[i], sets.kv, sets.n, &scen[i]);
+			dfb_scenario_free(&scen[i]);
+		}
 		if (rc) {
 			exit_code = DFB_EXIT_USAGE;
 			continue;
@@ -1152,6 +1349,8 @@ int dfb_cmd_suite(int argc, char **argv)
 		printf("; each invocation also run by the other build %s, alternating", su.ab);
 	printf("\n");
 
+	if (su.sweep.npt)
+		sweep_estimate(&su, scen, nargs);
 	size_t passed = 0;
 	if (su.invocations > 1 || su.ab) {
 		int irc = run_invocations(&su);
@@ -1237,8 +1436,23 @@ int dfb_cmd_suite(int argc, char **argv)
 		else
 			dfb_calib_print(stdout, &su.calib);
 	}
+	char *command = NULL;
+	if (su.sweep.npt) {
+		size_t clen;
+		FILE *m = open_memstream(&command, &clen);
+		if (m) {
+			write_command(m, &su);
+			fclose(m);
+			if (command && clen && command[clen - 1] == '\n')
+				command[clen - 1] = 0;
+			su.sweep.command = command;
+		}
+		printf("\nSweep: where each strategy wins (also sweep_answer.txt)\n");
+		dfb_write_sweep_answer(stdout, &su.sweep, &su.res, &su.cmp);
+	}
 	fflush(stdout);
 	bool write_failed = outdir && write_results(&su, outdir) != 0;
+	free(command);
 	if (su.nfail)
 		printf("\nFailed scenarios (no results written for them):\n");
 	for (size_t i = 0; i < su.nfail; i++)
@@ -1256,6 +1470,7 @@ out:
 		dfb_topo_close(topo);
 	free(scen);
 	free(list_copy);
+	free(su.sweep.pt);
 	return exit_code;
 }
 

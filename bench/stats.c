@@ -42,6 +42,20 @@ double dfb_quantile_sorted(const double *sorted, size_t n, double q)
 	return sorted[lo] + frac * (sorted[lo + 1] - sorted[lo]);
 }
 
+void dfb_median_ci(const double *sorted, size_t n, double *lo, double *hi)
+{
+	if (n < 6) {
+		*lo = *hi = NAN;
+		return;
+	}
+	double h = 1.959963984540054 * sqrt((double)n) / 2.0;
+	/* 1-based ranks: floor(n/2 - h) and ceil(1 + n/2 + h), within 1..n. */
+	double jl = floor((double)n / 2.0 - h), ju = ceil(1.0 + (double)n / 2.0 + h);
+	size_t j = jl < 1 ? 1 : (size_t)jl, k = ju > (double)n ? n : (size_t)ju;
+	*lo = sorted[j - 1];
+	*hi = sorted[k - 1];
+}
+
 static double mean_of(const double *x, size_t n)
 {
 	double s = 0.0;

@@ -42,6 +42,11 @@ double dfb_quantile_sorted(const double *sorted, size_t n, double q);
 int dfb_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
 		     double *U, double *p);
 
+/* The distribution-free 95% interval of the median of n ascending values:
+ * the order statistics at ranks n/2 -+ 1.96 sqrt(n)/2 (the binomial's
+ * normal approximation), *lo and *hi; NaN when n < 6. */
+void dfb_median_ci(const double *sorted, size_t n, double *lo, double *hi);
+
 /* qsort comparator of doubles, ascending. */
 int dfb_cmp_double(const void *a, const void *b);
 /* Sample variance (n - 1) of x[0..n); 0 when n < 2. */
