@@ -297,7 +297,13 @@ static bool drain_dummies(struct dfb_sched *s)
 	for (unsigned i = 0; i < n; i++) {
 		s->c.dummy_completions++;
 		dfb_complete_task(s, got[i]);
-		/* Upstream appends first, then releases a full batch. */
+		/* Upstream appends first, then releases a full batch.  A
+		 * completion in poll_and_complete (dfb_release_push) can leave
+		 * the batch full, and appending to it then wrote past its end
+		 * (found by ThreadSanitizer under stress, release_batch=1):
+		 * release it first. */
+		if (s->nbatch >= rt->cfg.release_batch)
+			dfb_release_batch(s);
 		s->batch[s->nbatch++] = got[i];
 		if (s->nbatch >= rt->cfg.release_batch)
 			dfb_release_batch(s);
