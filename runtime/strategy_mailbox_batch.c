@@ -27,6 +27,72 @@ static inline struct dfb_mailbox *ring(const struct dfb_runtime *rt)
 	return &((struct dfb_mbs *)dfb_sstate(rt))->mb;
 }
 
+enum { MBB_POP_EACH, MBB__NKEYS };
+static const struct dfb_key batch_keys[MBB__NKEYS] = {
+	[MBB_POP_EACH] = {"batch_pop_each", DFB_KEY_U64, MBB_POP_EACH, 0, 1, NULL,
+			  "drain one message at a time as the merged mailbox (reads head and "
+			  "publishes tail per message) instead of a run at a time (default 0)",
+			  NULL},
+};
+
+/* The drain, a run at a time: head read once per run (re-read when the
+ * run is used up), every published cell up to it consumed in claim order,
+ * and tail published once at the end, where upstream's try_pop reads
+ * head and releases tail for every message.  The producers' claims read
+ * tail and CAS head, so a per-message drain moves both lines between the
+ * cores once per message; a run moves them once per drain.  Cells stay
+ * held until the run ends, which only delays a producer that finds the
+ * ring full (it then waits, or drains itself when it gets the lock).
+ * The wait-list lock serialises consumers, as for try_pop. */
+static uint32_t batch_drain(struct dfb_sched *s)
+{
+	struct dfb_mailbox *mb = ring(s->rt);
+	if (dfb_sopt(s->rt, MBB_POP_EACH))
+		return dfb_mbs_drain_batched(s);
+	/* relaxed: tail is ours while we hold the lock, whose acquire
+	 * ordered the previous consumer's store. */
+	const uint64_t t0 = atomic_load_explicit(&mb->tail, memory_order_relaxed);
+	/* relaxed: head only bounds the run; each cell's seq acquire is
+	 * what publishes it. */
+	uint64_t h = atomic_load_explicit(&mb->head, memory_order_relaxed);
+	uint64_t t = t0;
+	uint32_t completed = 0;
+	struct dfb_wait_entry *last = NULL;
+	for (;;) {
+		if (t == h) {
+			h = atomic_load_explicit(&mb->head, memory_order_relaxed);
+			if (t == h)
+				break;
+		}
+		struct dfb_msg *c = &mb->cells[t & mb->mask];
+		/* acquire: pairs with the producer's release of seq. */
+		if (atomic_load_explicit(&c->seq, memory_order_acquire) != t + 1)
+			break;
+		DFB_PREEMPT(); /* stress: published, the cell not yet freed */
+		t++;
+		/* The common case, a task's next CONDITION: appended from the
+		 * cell to the entry of the one before it, without the copy
+		 * and the general consumer's dispatch (a full entry goes the
+		 * general way, which reports it). */
+		if (c->p.kind == DFB_MSG_CONDITION && last && last->task_token == c->p.task_token &&
+		    !dfb_wl_append(&s->rt->wl, last, c->p.addr, c->p.expected_value, c->p.engine,
+				   c->p.completion_type)) {
+			s->c.drained_msgs++;
+			continue;
+		}
+		const struct dfb_msg_payload m = c->p;
+		int r = dfb_mbs_consume(s, &m, &last);
+		if (r < 0)
+			break;
+		completed += (uint32_t)r;
+	}
+	/* release: our reads of every cell of the run happen before a
+	 * producer that acquires this tail reuses one. */
+	if (t != t0)
+		atomic_store_explicit(&mb->tail, t, memory_order_release);
+	return completed;
+}
+
 /* Claims n cells, waiting (as a single push does) while the ring lacks
  * room; false when the round is stopping. */
 static bool claim(struct dfb_sched *s, uint64_t n, uint64_t *first)
@@ -140,11 +206,13 @@ const struct dfb_strategy dfb_strategy_mailbox_batch = {
 	.summary = "the merged mailbox, but a FIN claims all its cells with one CAS (a one-subtask "
 		   "task's NORMAL_DONE too); not upstream",
 	.state_size = sizeof(struct dfb_mbs),
+	.keys = batch_keys,
+	.nkeys = MBB__NKEYS,
 	.init = batch_init,
 	.fini = dfb_mbs_fini,
 	.reset = dfb_mbs_reset,
 	.on_fin = batch_on_fin,
-	.drain = dfb_mbs_drain_batched,
+	.drain = batch_drain,
 	.has_pending = dfb_mbs_has_pending,
 	.transport_push = dfb_mbs_transport_push,
 	.transport_drain = dfb_mbs_transport_drain,

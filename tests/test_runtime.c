@@ -547,6 +547,40 @@ START_TEST(mailbox_full_tiny_ring)
 }
 END_TEST
 
+/* mailbox-batch drains a run at a time (tail published once per drain) or,
+ * with batch_pop_each=1, one message at a time as the merged mailbox: both
+ * deliver every message, in order, on a ring small enough to wrap many
+ * times with two producers (verify=1 checks every task). */
+START_TEST(batch_drain_run_and_each)
+{
+	struct dfb_config c;
+	tu_config(&c, "deferred_heavy", "tasks=3000", COMMON, DEFERRED, "engine=virtual",
+		  "mailbox_capacity=16", "conditions_per_task=4", "sched_threads=2",
+		  _i ? "batch_pop_each=1" : "batch_pop_each=0", NULL);
+	struct dfb_round_result r;
+	run_rounds(&c, "mailbox-batch", 1, &r);
+	/* One subtask a task: its 4 CONDITIONs and its NORMAL_DONE. */
+	ck_assert_uint_eq(r.counters.drained_msgs, 5 * c.tasks);
+}
+END_TEST
+
+/* A completion in poll_and_complete can leave thread 0's release batch
+ * full (dfb_release_push releases before it appends); drain_dummies then
+ * appended a dependency-only task past the batch's end.  With a batch of
+ * one, every round of a chain of kernels and dummies got there (a
+ * heap-buffer-overflow in the AddressSanitizer build, found under stress
+ * by ThreadSanitizer); now it releases the full batch first. */
+START_TEST(dummies_after_a_full_release_batch)
+{
+	struct dfb_config c;
+	tu_config(&c, "dummy_task", _i / TU_NSTRAT ? "variant=3" : "variant=1", "window=256",
+		  "scope_tasks=64", "kernel_us=0", "verify=1", "hang_budget_ms=10000",
+		  "deferred_fraction=1", "release_batch=1", "sched_threads=1", "engine=virtual",
+		  "conditions_per_task=2", "spinlock_release_in_place=1", NULL);
+	run_rounds(&c, TU_STRAT(_i % TU_NSTRAT), 3, NULL);
+}
+END_TEST
+
 START_TEST(mailbox_full_upstream_capacity)
 {
 	struct dfb_config c;
@@ -796,6 +830,8 @@ static Suite *runtime_suite(void)
 	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
 	TU_LOOP(tc, registrations_count_fins, 1);
 	TU_LOOP(tc, mailbox_full_tiny_ring, 1);
+	tcase_add_loop_test(tc, batch_drain_run_and_each, 0, 2);
+	TU_LOOP(tc, dummies_after_a_full_release_batch, 2);
 	TU_LOOP(tc, mailbox_full_upstream_capacity, 1);
 	tcase_add_test(tc, mailbox_full_upstream_hang_reported);
 	tcase_add_loop_test(tc, baseline_poll_full_batch, 0, 3);
