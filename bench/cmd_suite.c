@@ -1441,7 +1441,23 @@ int dfb_cmd_suite(int argc, char **argv)
 		size_t clen;
 		FILE *m = open_memstream(&command, &clen);
 		if (m) {
-			write_command(m, &su);
+			/* The command that repeats the sweep: the run's own, less
+			 * where it wrote (a temporary name under
+			 * scripts/benchmark_rounds). */
+			shell_word(m, dfb_argv0);
+			for (int i = 0; i < su.argc; i++) {
+				if ((!strcmp(su.argv[i], "-o") || !strcmp(su.argv[i], "--output")) &&
+				    i + 1 < su.argc) {
+					i++;
+					continue;
+				}
+				if (!strncmp(su.argv[i], "--output=", 9) ||
+				    (!strncmp(su.argv[i], "-o", 2) && su.argv[i][2]))
+					continue;
+				fputc(' ', m);
+				shell_word(m, su.argv[i]);
+			}
+			fputs(" -o OUTDIR\n", m);
 			fclose(m);
 			if (command && clen && command[clen - 1] == '\n')
 				command[clen - 1] = 0;

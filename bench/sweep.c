@@ -383,13 +383,14 @@ size_t dfb_sweep_crossovers(const struct dfb_sweep_grid *g, struct dfb_crossover
 				/* The first sign flip of the estimates inside
 				 * [prev, i]; the band's ends when none shows. */
 				size_t lo = prev;
-				for (size_t j = prev; j < i; j++)
+				bool flip = false;
+				for (size_t j = prev; j < i && !flip; j++)
 					if (!isnan(d[j]) && !isnan(d[j + 1]) &&
 					    (d[j] < 0) != (d[j + 1] < 0)) {
 						lo = j;
-						break;
+						flip = true;
 					}
-				if (lo == prev && i - prev > 1) {
+				if (!flip) {
 					/* No flip in the estimates: place it at the
 					 * band's middle step. */
 					lo = prev + (i - prev - 1) / 2;
@@ -457,6 +458,15 @@ static bool same_row(const struct dfb_sweep_grid *g, size_t r1, size_t r2)
 	return !memcmp(g->cls + r1 * n0, g->cls + r2 * n0, n0 * sizeof(g->cls[0]));
 }
 
+static bool has_crossover(const struct dfb_crossover *xo, size_t n, size_t row, size_t lo,
+			  bool to_lose)
+{
+	for (size_t k = 0; k < n; k++)
+		if (xo[k].row == row && xo[k].lo == lo && xo[k].to_lose == to_lose)
+			return true;
+	return false;
+}
+
 void dfb_sweep_regions(FILE *f, const struct dfb_sweep_grid *g, const char *base,
 		       const char *cand, const char *faster, const char *slower)
 {
@@ -465,6 +475,8 @@ void dfb_sweep_regions(FILE *f, const struct dfb_sweep_grid *g, const char *base
 	size_t n0 = ncols(g);
 	struct dfb_crossover xo[DFB_SWEEP_MAX_VALUES * DFB_SWEEP_MAX_VALUES];
 	size_t nxo = dfb_sweep_crossovers(g, xo, sizeof(xo) / sizeof(xo[0]));
+	if (nxo > sizeof(xo) / sizeof(xo[0]))
+		nxo = sizeof(xo) / sizeof(xo[0]);
 	for (size_t r = 0; r < nrows(g);) {
 		size_t r2 = r;
 		while (r2 + 1 < nrows(g) && same_row(g, r, r2 + 1))
@@ -493,22 +505,29 @@ void dfb_sweep_regions(FILE *f, const struct dfb_sweep_grid *g, const char *base
 		}
 		if (class_ranges(b, sizeof(b), ax0, c, DFB_CELL_NONE))
 			fprintf(f, "%sno verdict (disturbed or missing) for %s", any ? "; " : "", b);
-		/* The crossovers of these rows (the same pattern, the flip can
-		 * still differ by row: name each distinct one). */
+		/* The crossovers of these rows: the same pattern, but the
+		 * flip inside a band can differ by row; then each row says
+		 * its own ("sched_threads = 3: ..."). */
+		bool same = true;
+		for (size_t k = 0; k < nxo && k < sizeof(xo) / sizeof(xo[0]); k++)
+			if (xo[k].row > r && xo[k].row <= r2 &&
+			    !has_crossover(xo, nxo, r, xo[k].lo, xo[k].to_lose))
+				same = false;
+		for (size_t k = 0; k < nxo && k < sizeof(xo) / sizeof(xo[0]); k++)
+			if (xo[k].row == r && r2 > r)
+				for (size_t q = r + 1; q <= r2; q++)
+					if (!has_crossover(xo, nxo, q, xo[k].lo, xo[k].to_lose))
+						same = false;
 		size_t shown = 0;
 		for (size_t k = 0; k < nxo && k < sizeof(xo) / sizeof(xo[0]); k++) {
-			if (xo[k].row < r || xo[k].row > r2)
+			if (xo[k].row < r || xo[k].row > r2 || (same && xo[k].row != r))
 				continue;
-			bool dup = false;
-			for (size_t j = 0; j < k; j++)
-				if (xo[j].row >= r && xo[j].row <= r2 && xo[j].lo == xo[k].lo &&
-				    xo[j].to_lose == xo[k].to_lose)
-					dup = true;
-			if (dup)
-				continue;
-			fprintf(f, "%s%s %s between %s = %s and %s", shown ? ", " : "; crossover (",
-				xo[k].to_lose ? "to" : "back to", xo[k].to_lose ? slower : faster,
-				ax0->key, ax0->val[xo[k].lo], ax0->val[xo[k].hi]);
+			fprintf(f, "%s", shown ? ", " : "; crossover (");
+			if (!same)
+				fprintf(f, "%s = %s: ", ax1->key, ax1->val[xo[k].row]);
+			fprintf(f, "%s %s between %s = %s and %s", xo[k].to_lose ? "to" : "back to",
+				xo[k].to_lose ? slower : faster, ax0->key, ax0->val[xo[k].lo],
+				ax0->val[xo[k].hi]);
 			shown++;
 		}
 		fprintf(f, "%s.\n", shown ? ")" : "");

@@ -62,8 +62,8 @@ int dfb_sweep_set(const char *name, struct dfb_sweep *out, size_t max, size_t *n
 /* The names of the built-in sets, comma-separated, for messages. */
 const char *dfb_sweep_set_names(void);
 /* Rounds and warm-up rounds a built-in set runs unless -n / -w say. */
-#define DFB_SWEEP_SET_ROUNDS 20
-#define DFB_SWEEP_SET_WARMUP 2
+#define DFB_SWEEP_SET_ROUNDS 60
+#define DFB_SWEEP_SET_WARMUP 3
 
 /* Points of sw (the product of its axes' value counts). */
 size_t dfb_sweep_npoints(const struct dfb_sweep *sw);

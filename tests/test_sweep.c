@@ -276,6 +276,32 @@ START_TEST(crossover_two_keys)
 }
 END_TEST
 
+/* Two rows with one pattern whose estimates flip at different places: one
+ * line, each row's crossover named with its row. */
+START_TEST(crossover_rows_differ)
+{
+	struct dfb_sweep sw = grid_sweep(4, 2);
+	enum dfb_cell cls[] = {W, N, N, L, W, N, N, L};
+	double ch[] = {-10, -5, 3, 20, -10, 2, 3, 20};
+	struct dfb_sweep_grid g = {.sw = &sw, .cls = cls, .change = ch};
+	char *t = regions(&g);
+	ck_assert_msg(strstr(t, "With every sched_threads: mailbox faster than spinlock for "
+				"conditions_per_task = 1; mailbox slower than spinlock for "
+				"conditions_per_task = 64; the difference below the MDE for "
+				"conditions_per_task 4..16; crossover (sched_threads = 1: to slower "
+				"between conditions_per_task = 4 and 16, sched_threads = 2: to slower "
+				"between conditions_per_task = 1 and 4)."),
+		      "%s", t);
+	free(t);
+	/* The same flips: said once. */
+	ch[5] = -5;
+	t = regions(&g);
+	ck_assert_msg(strstr(t, "; crossover (to slower between conditions_per_task = 4 and 16)."),
+		      "%s", t);
+	free(t);
+}
+END_TEST
+
 static Suite *sweep_suite(void)
 {
 	Suite *s = suite_create("sweep");
@@ -289,6 +315,7 @@ static Suite *sweep_suite(void)
 	tc = tcase_create("crossover");
 	tcase_add_test(tc, crossover_one_key);
 	tcase_add_test(tc, crossover_two_keys);
+	tcase_add_test(tc, crossover_rows_differ);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -134,6 +134,12 @@ for st in $default_strategies; do
 		has_line_re "$tmp/stress-$st.out" '^verified: [0-9]+ tasks, [0-9]+ messages' 
 	check "... with preemption injected" has_line_re "$tmp/stress-$st.out" '^preemptions injected: [1-9]'
 done
+# Random scenarios too (every shape, sizes drawn: release_batch=1 with
+# dummy tasks is how the sanitizer builds found a heap overflow).
+run stress-any "$bin" stress -d 4 --seed 5
+check "stress over random scenarios exits 0" eq "$(rc_of stress-any)" 0
+check "... and verifies with nothing lost" \
+	has_line_re "$tmp/stress-any.out" '^0 lost, 0 duplicated, 0 out of order, 0 other violations$'
 run stress-inj "$bin" stress -d 2 --seed 5 -s mailbox --inject slab_error transport_p1
 check "stress --inject on a transport scenario is a usage error (exit 2)" eq "$(rc_of stress-inj)" 2
 check "... which says faults act on graph scenarios" \
