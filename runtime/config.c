@@ -72,6 +72,7 @@ static const struct dfb_key runtime_keys[] = {
 	U64(max_conditions_per_task, 1, 1 << 16, "conditions per slab and per wait entry (upstream 64)"),
 	ENUM(spin_hint, spin_names, "retry-loop hint: none, pause, or yield (pause then sched_yield)"),
 	U64(hang_budget_ms, 1, 3600000, "fail with SCHED_HANG after this long without progress"),
+	U64(round_limit_ms, 0, 3600000, "fail with SCHED_HANG a round still running after this long, even if it moves (0: no limit)"),
 	U64(seed, 0, 1.8e19, "seed of the graph's random choices"),
 	U64(dual_slot, 0, 1, "preload a pending subtask while one runs (upstream dual-slot dispatch)"),
 	U64(scope_tasks, 1, 1 << 24, "tasks per scope; a scope's tasks stay alive until it ends"),
@@ -177,6 +178,7 @@ void dfb_config_defaults(struct dfb_config *c)
 	c->max_conditions_per_task = 64;
 	c->spin_hint = DFB_SPIN_YIELD;
 	c->hang_budget_ms = 10000;
+	c->round_limit_ms = 120000;
 	c->seed = 1;
 	c->dual_slot = 1;
 	c->scope_tasks = 64;

@@ -45,7 +45,7 @@ void dfb_clock_describe(char *buf, size_t len);
 	X(REGISTRATION_FAILED, 103, "a registration upstream refuses (too many conditions, unknown message kind)") \
 	X(ASYNC_WAIT_OVERFLOW, 102, "more waiting tasks than the async wait list holds, or a full release batch") \
 	X(COMPLETION_INVALID, 101, "a condition of an invalid completion type")     \
-	X(SCHED_HANG, 100, "no progress within the hang budget")                    \
+	X(SCHED_HANG, 100, "no progress within the hang budget, or past round_limit_ms")\
 	X(ORPHANED_CONDITIONS, 0, "conditions registered for a task that had already completed") \
 	X(FANOUT_OVERFLOW, 0, "a task has more producers or consumers than configured") \
 	X(INVARIANT, 0, "a runtime invariant was violated")                       \
@@ -145,6 +145,7 @@ struct dfb_config {
 	uint64_t max_conditions_per_task;
 	uint64_t spin_hint;          /* enum dfb_spin_hint */
 	uint64_t hang_budget_ms;
+	uint64_t round_limit_ms;     /* 0: none; a round still moving after it fails */
 	uint64_t seed;
 	uint64_t dual_slot;
 	uint64_t scope_tasks;

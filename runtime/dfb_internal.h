@@ -624,6 +624,10 @@ void dfb_raise_status(struct dfb_runtime *rt, enum dfb_err code, int32_t status,
 #define dfb_raise(rt, code, ...) \
 	dfb_raise_status((rt), (code), dfb_err_upstream_status(code), __VA_ARGS__)
 
+/* The watchdogs' SCHED_HANG for a round past round_limit_ms that still
+ * moves: `who` prefixes the message, done of cfg.tasks `unit` so far. */
+void dfb_raise_overdue(struct dfb_runtime *rt, const char *who, const char *unit, uint64_t done);
+
 static inline bool dfb_stopped(struct dfb_runtime *rt)
 {
 	return atomic_load_explicit(&rt->stop, memory_order_relaxed);

@@ -420,12 +420,21 @@ static uint64_t total_progress(struct dfb_runtime *rt)
 
 /* Phases are captured while the threads run; everything else is read
  * after they have been joined, so the dump itself races with nothing. */
+void dfb_raise_overdue(struct dfb_runtime *rt, const char *who, const char *unit, uint64_t done)
+{
+	dfb_raise(rt, DFB_ERR_SCHED_HANG, NULL, -1,
+		  "%sstill running after round_limit_ms = %llu ms, though moving (%llu of %llu %s)",
+		  who, (unsigned long long)rt->cfg.round_limit_ms, (unsigned long long)done,
+		  (unsigned long long)rt->cfg.tasks, unit);
+}
+
 static void hang_dump(struct dfb_runtime *rt, const int *phases, const uint64_t *tokens,
-		      int orch_phase, uint64_t now)
+		      int orch_phase, uint64_t now, bool slow)
 {
 	size_t o = 0;
-	DUMP("hang report: no progress for %llu ms; %llu of %llu tasks consumed\n",
-	     (unsigned long long)rt->cfg.hang_budget_ms,
+	DUMP("hang report: %s %llu ms; %llu of %llu tasks consumed\n",
+	     slow ? "still running (and moving) after round_limit_ms =" : "no progress for",
+	     (unsigned long long)(slow ? rt->cfg.round_limit_ms : rt->cfg.hang_budget_ms),
 	     (unsigned long long)atomic_load(&rt->consumed), (unsigned long long)rt->cfg.tasks);
 	for (uint32_t r = 0; r < rt->nrings; r++)
 		DUMP("ring %u: tail %llu, next local id %llu, window %llu\n", r,
@@ -565,6 +574,7 @@ int dfb_runtime_run_round(struct dfb_runtime *rt, struct dfb_round_result *out)
 	bool orch_started = false, engine_started = false;
 	int rc, orch_phase = DFB_PH_START;
 	uint64_t hang_at = 0;
+	bool slow = false;
 
 	for (; started < rt->nsched; started++)
 		if ((rc = pthread_create(&rt->sched[started].thread, NULL, dfb_scheduler_main,
@@ -583,6 +593,8 @@ int dfb_runtime_run_round(struct dfb_runtime *rt, struct dfb_round_result *out)
 	 * round when the whole runtime stops moving for hang_budget_ms. */
 	uint64_t last = total_progress(rt), last_change = dfb_now_ns();
 	uint64_t budget = rt->cfg.hang_budget_ms * 1000000ull;
+	/* A round that moves but never ends (a convoy) is bounded too. */
+	const uint64_t t_start = last_change, limit = rt->cfg.round_limit_ms * 1000000ull;
 	while (!dfb_stopped(rt) && atomic_load_explicit(&rt->consumed, memory_order_relaxed) != rt->cfg.tasks) {
 		struct timespec ts = {0, 200000};
 		nanosleep(&ts, NULL);
@@ -598,6 +610,16 @@ int dfb_runtime_run_round(struct dfb_runtime *rt, struct dfb_round_result *out)
 			hang_at = now;
 			dfb_raise(rt, DFB_ERR_SCHED_HANG, NULL, -1, "no progress for %llu ms",
 				  (unsigned long long)rt->cfg.hang_budget_ms);
+		}
+		if (!hang_at && limit && now - t_start > limit) {
+			for (uint32_t i = 0; i < rt->nsched_all && i < 256; i++) {
+				phases[i] = atomic_load_explicit(&rt->sched[i].phase, memory_order_relaxed);
+				tokens[i] = atomic_load_explicit(&rt->sched[i].phase_token, memory_order_relaxed);
+			}
+			hang_at = now;
+			slow = true;
+			dfb_raise_overdue(rt, "", "tasks consumed",
+					  atomic_load_explicit(&rt->consumed, memory_order_relaxed));
 		}
 	}
 	orch_phase = atomic_load_explicit(&rt->orch_phase, memory_order_relaxed);
@@ -617,7 +639,7 @@ join:
 	if (atomic_load(&rt->err_code) == DFB_ERR_OK)
 		check_drained(rt);
 	if (hang_at && atomic_load(&rt->err_code) == DFB_ERR_SCHED_HANG)
-		hang_dump(rt, phases, tokens, orch_phase, hang_at);
+		hang_dump(rt, phases, tokens, orch_phase, hang_at, slow);
 
 	uint64_t s0 = UINT64_MAX, s1 = 0;
 	dfb_hist_reset(&out->reg_latency);

@@ -258,13 +258,14 @@ static const char *phase_name(int phase, bool consumer)
 }
 
 /* After the join: phases were captured while the threads ran. */
-static void hang_dump(struct dfb_runtime *rt, const int *phases)
+static void hang_dump(struct dfb_runtime *rt, const int *phases, bool slow)
 {
 	struct dfb_transport *t = rt->transport;
 	struct dfb_tthread *cons = &t->threads[t->nproducers];
 	size_t o = 0;
-	DUMP("transport hang report: no progress for %llu ms; %llu of %llu messages popped\n",
-	     (unsigned long long)rt->cfg.hang_budget_ms,
+	DUMP("transport hang report: %s %llu ms; %llu of %llu messages popped\n",
+	     slow ? "still running (and moving) after round_limit_ms =" : "no progress for",
+	     (unsigned long long)(slow ? rt->cfg.round_limit_ms : rt->cfg.hang_budget_ms),
 	     (unsigned long long)atomic_load(&cons->progress), (unsigned long long)rt->cfg.tasks);
 	for (uint32_t i = 0; i < t->nproducers; i++) {
 		struct dfb_tthread *p = &t->threads[i];
@@ -327,6 +328,7 @@ int dfb_transport_run_round(struct dfb_runtime *rt, struct dfb_round_result *out
 
 	int phases[1025];
 	uint64_t hang_at = 0;
+	bool slow = false;
 	uint32_t started = 0;
 	int rc;
 	/* The consumer first, then the producers. */
@@ -345,6 +347,7 @@ int dfb_transport_run_round(struct dfb_runtime *rt, struct dfb_round_result *out
 	 * hang_budget_ms. */
 	uint64_t last = progress(t), last_change = dfb_now_ns();
 	uint64_t budget = rt->cfg.hang_budget_ms * 1000000ull;
+	const uint64_t t_start = last_change, limit = rt->cfg.round_limit_ms * 1000000ull;
 	bool go = false;
 	while (!dfb_stopped(rt) &&
 	       atomic_load_explicit(&cons->progress, memory_order_relaxed) != rt->cfg.tasks) {
@@ -367,6 +370,15 @@ int dfb_transport_run_round(struct dfb_runtime *rt, struct dfb_round_result *out
 			dfb_raise(rt, DFB_ERR_SCHED_HANG, NULL, -1, "transport: no progress for %llu ms",
 				  (unsigned long long)rt->cfg.hang_budget_ms);
 		}
+		if (!hang_at && limit && now - t_start > limit) {
+			for (uint32_t i = 0; i < nth; i++)
+				phases[i] = atomic_load_explicit(&t->threads[i].phase,
+								 memory_order_relaxed);
+			hang_at = now;
+			slow = true;
+			dfb_raise_overdue(rt, "transport: ", "messages popped",
+					  atomic_load_explicit(&cons->progress, memory_order_relaxed));
+		}
 	}
 	for (uint32_t i = 0; i < started; i++)
 		pthread_join(t->threads[i == 0 ? t->nproducers : i - 1].thread, NULL);
@@ -375,7 +387,7 @@ int dfb_transport_run_round(struct dfb_runtime *rt, struct dfb_round_result *out
 	if (atomic_load(&rt->err_code) == DFB_ERR_OK)
 		check_round(rt);
 	if (hang_at && atomic_load(&rt->err_code) == DFB_ERR_SCHED_HANG)
-		hang_dump(rt, phases);
+		hang_dump(rt, phases, slow);
 
 	uint64_t p0 = UINT64_MAX, p1 = 0;
 	dfb_hist_reset(&out->reg_latency);

@@ -264,7 +264,7 @@ START_TEST(err_names)
 	ck_assert_str_eq(dfb_err_name(DFB_ERR_OK), "OK");
 	ck_assert_str_eq(dfb_err_name(DFB_ERR_ASYNC_WAIT_OVERFLOW), "ASYNC_WAIT_OVERFLOW");
 	ck_assert_str_eq(dfb_err_name(DFB_ERR_SYSTEM), "SYSTEM");
-	ck_assert_str_eq(dfb_err_text(DFB_ERR_SCHED_HANG), "no progress within the hang budget");
+	ck_assert_str_eq(dfb_err_text(DFB_ERR_SCHED_HANG), "no progress within the hang budget, or past round_limit_ms");
 	ck_assert_str_eq(dfb_err_name(DFB_ERR__COUNT), "UNKNOWN");
 	ck_assert_str_eq(dfb_err_text(DFB_ERR__COUNT), "UNKNOWN");
 	ck_assert_str_eq(dfb_err_name((enum dfb_err)-1), "UNKNOWN");
@@ -312,7 +312,7 @@ START_TEST(err_format)
 
 	e = mkerr(DFB_ERR_SCHED_HANG, -1, 0, 2, "");
 	dfb_error_format(&e, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "SCHED_HANG: no progress within the hang budget (thread 2)");
+	ck_assert_str_eq(buf, "SCHED_HANG: no progress within the hang budget, or past round_limit_ms (thread 2)");
 
 	e = mkerr(DFB_ERR_SLAB_ERROR, 0, 0, -1, "");
 	dfb_error_format(&e, buf, sizeof(buf));

@@ -581,6 +581,40 @@ START_TEST(dummies_after_a_full_release_batch)
 }
 END_TEST
 
+/* One round of c with `strategy` that must fail with SCHED_HANG and a
+ * hang report holding `in_dump`; its result into *r (whose dump is gone
+ * with the runtime when this returns). */
+static void expect_hang(const struct dfb_config *c, const char *strategy, const char *in_dump,
+			struct dfb_round_result *r)
+{
+	struct dfb_error err;
+	struct dfb_runtime *rt = dfb_runtime_create(c, dfb_strategy_find(strategy), &err);
+	ck_assert_ptr_nonnull(rt);
+	ck_assert_int_eq(dfb_runtime_run_round(rt, r), -1);
+	ck_assert_int_eq(r->error.code, DFB_ERR_SCHED_HANG);
+	ck_assert_ptr_nonnull(r->error.dump);
+	ck_assert_msg(strstr(r->error.dump, in_dump), "%s", r->error.dump);
+	dfb_runtime_destroy(rt);
+}
+
+/* A round that moves but does not end within round_limit_ms fails with
+ * SCHED_HANG, a report that says so and the counters of what it did
+ * (issue 9: a convoy such as ck's on 2 PUs was bounded by nothing). */
+START_TEST(round_limit_bounds_a_moving_round)
+{
+	struct dfb_config c;
+	if (_i == 0)
+		tu_config(&c, "deferred_heavy", "tasks=2000000", "kernel_us=5", "round_limit_ms=50",
+			  "hang_budget_ms=10000", NULL);
+	else
+		tu_config(&c, "transport", "tasks=400000000", "producers=2", "round_limit_ms=50",
+			  "hang_budget_ms=10000", NULL);
+	struct dfb_round_result r;
+	expect_hang(&c, "mailbox", "still running (and moving)", &r);
+	ck_assert_ptr_nonnull(strstr(r.error.detail, "still running after round_limit_ms = 50 ms"));
+}
+END_TEST
+
 START_TEST(mailbox_full_upstream_capacity)
 {
 	struct dfb_config c;
@@ -609,16 +643,9 @@ START_TEST(mailbox_full_upstream_hang_reported)
 		  "mailbox_capacity=64", "hang_budget_ms=300", NULL);
 	ck_assert_uint_eq(dfb_config_sopt(&c, dfb_strategy_find("mailbox"))[1], 0); /* full_drain */
 	ck_assert_str_eq(dfb_config_key("mailbox_full_drain")->owner, "mailbox");
-	struct dfb_error err;
-	struct dfb_runtime *rt = dfb_runtime_create(&c, dfb_strategy_find("mailbox"), &err);
-	ck_assert_ptr_nonnull(rt);
 	struct dfb_round_result r;
-	ck_assert_int_eq(dfb_runtime_run_round(rt, &r), -1);
-	ck_assert_int_eq(r.error.code, DFB_ERR_SCHED_HANG);
-	ck_assert_ptr_nonnull(r.error.dump);
-	ck_assert_ptr_nonnull(strstr(r.error.dump, "pushing to a full mailbox"));
+	expect_hang(&c, "mailbox", "pushing to a full mailbox", &r);
 	ck_assert_uint_gt(r.counters.mailbox_full_retries, 0);
-	dfb_runtime_destroy(rt);
 }
 END_TEST
 
@@ -832,6 +859,7 @@ static Suite *runtime_suite(void)
 	TU_LOOP(tc, mailbox_full_tiny_ring, 1);
 	tcase_add_loop_test(tc, batch_drain_run_and_each, 0, 2);
 	TU_LOOP(tc, dummies_after_a_full_release_batch, 2);
+	tcase_add_loop_test(tc, round_limit_bounds_a_moving_round, 0, 2);
 	TU_LOOP(tc, mailbox_full_upstream_capacity, 1);
 	tcase_add_test(tc, mailbox_full_upstream_hang_reported);
 	tcase_add_loop_test(tc, baseline_poll_full_batch, 0, 3);
