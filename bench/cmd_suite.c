@@ -329,15 +329,30 @@ static void write_json(FILE *f, const void *a)
 	dfb_json_context_collect(&ctx, su->topo);
 	dfb_write_results_json(f, &su->res, &ctx);
 }
-static void write_command(FILE *f, const void *a)
+/* The command line as run; without its -o when `output` is false (a
+ * sweep's answer: where it wrote is a temporary name under
+ * scripts/benchmark_rounds), " -o OUTDIR" then in its place at the end. */
+static void write_argv(FILE *f, const struct suite *su, bool output)
 {
-	const struct suite *su = a;
 	shell_word(f, dfb_argv0);
 	for (int i = 0; i < su->argc; i++) {
+		const char *a = su->argv[i];
+		if (!output) {
+			if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < su->argc) {
+				i++;
+				continue;
+			}
+			if (!strncmp(a, "--output=", 9) || (!strncmp(a, "-o", 2) && a[2]))
+				continue;
+		}
 		fputc(' ', f);
-		shell_word(f, su->argv[i]);
+		shell_word(f, a);
 	}
-	fputc('\n', f);
+	fputs(output ? "\n" : " -o OUTDIR\n", f);
+}
+static void write_command(FILE *f, const void *a)
+{
+	write_argv(f, a, true);
 }
 static void write_placement(FILE *f, const void *a)
 {
@@ -807,6 +822,16 @@ static void sweep_estimate(const struct suite *su, const struct dfb_scenario *sc
 	fflush(stdout);
 }
 
+/* A sweep's base scenarios: the -c list (`given`), else the set member's
+ * own, else deferred_heavy; how many, the list into *out. */
+static size_t sweep_bases(const struct dfb_sweep *sw, const char *const *given, size_t ngiven,
+			  const char *const **out)
+{
+	static const char *const dflt[] = {"deferred_heavy"};
+	*out = given ? given : sw->nscen ? sw->scen : dflt;
+	return given ? ngiven : sw->nscen ? sw->nscen : 1;
+}
+
 static const char *suite_label(const struct suite *su, size_t s)
 {
 	return su->label[s] ? su->label[s] : dfb_strategy_name(su->strat[s]);
@@ -1202,11 +1227,13 @@ int dfb_cmd_suite(int argc, char **argv)
 	 * set member's own, else deferred_heavy) once per point. */
 	size_t nbase = nargs;
 	if (su.sweep.nsw) {
+		const char *bases[MAX_SCENARIOS];
+		memcpy(bases, args, nbase * sizeof(args[0]));
 		size_t n = 0;
 		for (size_t w = 0; w < su.sweep.nsw; w++) {
-			const struct dfb_sweep *sw = &su.sweep.sw[w];
-			size_t nb = scen_list ? nbase : sw->nscen ? sw->nscen : 1;
-			n += nb * dfb_sweep_npoints(sw);
+			const char *const *bl;
+			n += sweep_bases(&su.sweep.sw[w], scen_list ? bases : NULL, nbase, &bl) *
+			     dfb_sweep_npoints(&su.sweep.sw[w]);
 		}
 		if (n > MAX_SCENARIOS) {
 			free(list_copy);
@@ -1219,19 +1246,17 @@ int dfb_cmd_suite(int argc, char **argv)
 			free(list_copy);
 			return dfb_usage_error("out of memory");
 		}
-		const char *bases[MAX_SCENARIOS];
-		memcpy(bases, args, nbase * sizeof(args[0]));
 		nargs = 0;
 		for (size_t w = 0; w < su.sweep.nsw; w++) {
 			const struct dfb_sweep *sw = &su.sweep.sw[w];
-			const char *const *bl = scen_list ? bases : sw->nscen ? sw->scen : NULL;
-			size_t nb = scen_list ? nbase : sw->nscen ? sw->nscen : 1;
+			const char *const *bl;
+			size_t nb = sweep_bases(sw, scen_list ? bases : NULL, nbase, &bl);
 			for (size_t b = 0; b < nb; b++)
 				for (size_t p = 0; p < dfb_sweep_npoints(sw); p++) {
 					struct dfb_sweep_pt *pt = &su.sweep.pt[nargs];
 					pt->sweep = w;
 					pt->point = p;
-					args[nargs++] = bl ? bl[b] : "deferred_heavy";
+					args[nargs++] = bl[b];
 				}
 		}
 		su.sweep.npt = nargs;
@@ -1441,23 +1466,7 @@ int dfb_cmd_suite(int argc, char **argv)
 		size_t clen;
 		FILE *m = open_memstream(&command, &clen);
 		if (m) {
-			/* The command that repeats the sweep: the run's own, less
-			 * where it wrote (a temporary name under
-			 * scripts/benchmark_rounds). */
-			shell_word(m, dfb_argv0);
-			for (int i = 0; i < su.argc; i++) {
-				if ((!strcmp(su.argv[i], "-o") || !strcmp(su.argv[i], "--output")) &&
-				    i + 1 < su.argc) {
-					i++;
-					continue;
-				}
-				if (!strncmp(su.argv[i], "--output=", 9) ||
-				    (!strncmp(su.argv[i], "-o", 2) && su.argv[i][2]))
-					continue;
-				fputc(' ', m);
-				shell_word(m, su.argv[i]);
-			}
-			fputs(" -o OUTDIR\n", m);
+			write_argv(m, &su, false);
 			fclose(m);
 			if (command && clen && command[clen - 1] == '\n')
 				command[clen - 1] = 0;

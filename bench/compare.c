@@ -588,12 +588,6 @@ void dfb_cmp_print(FILE *f, const struct dfb_cmp_set *set, const char *kind, con
 	}
 }
 
-static void csv_num(FILE *f, double v)
-{
-	if (!isnan(v) && isfinite(v))
-		fprintf(f, "%.6g", v);
-}
-
 static void csv_num_precise(FILE *f, double v)
 {
 	if (!isnan(v) && isfinite(v))
@@ -617,19 +611,19 @@ void dfb_write_comparison_csv(FILE *f, const struct dfb_cmp_set *set)
 		fputc(',', f);
 		csv_num_precise(f, r->c.delta);
 		fputc(',', f);
-		csv_num(f, r->c.change_pct);
+		dfb_csv_num(f, r->c.change_pct);
 		fputc(',', f);
-		csv_num(f, r->c.p_value);
+		dfb_csv_num(f, r->c.p_value);
 		fputc(',', f);
-		csv_num(f, r->c.noise_pct);
+		dfb_csv_num(f, r->c.noise_pct);
 		double more[] = {r->c.ci_lo_pct, r->c.ci_hi_pct, r->c.mde_pct, r->c.spread_pct};
 		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++) {
 			fputc(',', f);
-			csv_num(f, more[k]);
+			dfb_csv_num(f, more[k]);
 		}
 		fprintf(f, ",%u,%u,%.1f,%.1f,%s,", r->c.base_inv, r->c.cand_inv,
 			r->c.base_disturbed_pct, r->c.cand_disturbed_pct, r->c.t_test ? "t" : "U");
-		csv_num(f, r->c.p_threshold);
+		dfb_csv_num(f, r->c.p_threshold);
 		fprintf(f, ",%s\n", dfb_verdict_name(r->c.verdict));
 	}
 }

@@ -160,6 +160,8 @@ void dfb_json_string(FILE *f, const char *s);
 /* `s` as one CSV field: as is, or in double quotes ("" for a quote) when
  * it holds a comma, a quote or a line break. */
 void dfb_csv_field(FILE *f, const char *s);
+/* A number as one CSV field, "%.6g"; empty when NaN or infinite. */
+void dfb_csv_num(FILE *f, double v);
 /* The key columns of rounds.csv, before those of columns.h. */
 extern const char *const dfb_rounds_csv_fixed_head;
 

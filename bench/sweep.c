@@ -244,7 +244,6 @@ struct set_member {
 	const char *name, *what;
 	const char *axis[DFB_SWEEP_MAX_AXES];
 	const char *sets[DFB_SWEEP_MAX_SETS];
-	bool scaling;
 };
 
 /* The regimes of the deferred scenarios (deferred_heavy and the scenarios
@@ -254,22 +253,22 @@ struct set_member {
  * "regimes-16" reaches the thread counts of a 16-PU machine. */
 static const struct set_member regimes[] = {
 	{"conditions_threads", "conditions per task against scheduler threads",
-	 {"conditions_per_task=1,4,16,64", "sched_threads=1..4"}, {NULL}, false},
+	 {"conditions_per_task=1,4,16,64", "sched_threads=1..4"}, {NULL}},
 	{"fraction_latency", "deferred fraction against engine latency",
-	 {"deferred_fraction=0,0.25,0.5,1", "engine_latency_us=1,10,100"}, {NULL}, false},
-	{"kernel", "kernel length", {"kernel_us=0,2,10,50"}, {NULL}, false},
+	 {"deferred_fraction=0,0.25,0.5,1", "engine_latency_us=1,10,100"}, {NULL}},
+	{"kernel", "kernel length", {"kernel_us=0,2,10,50"}, {NULL}},
 	{"scaling", "scheduler threads, every thread pinned (placement=compact)",
-	 {"sched_threads=1..6"}, {"placement=compact"}, true},
+	 {"sched_threads=1..6"}, {"placement=compact"}},
 };
 static const struct set_member regimes16[] = {
 	{"conditions_threads", "conditions per task against scheduler threads",
-	 {"conditions_per_task=1,4,16,64", "sched_threads=1,2,4,8,15"}, {NULL}, false},
+	 {"conditions_per_task=1,4,16,64", "sched_threads=1,2,4,8,15"}, {NULL}},
 	{"fraction_latency", "deferred fraction against engine latency",
 	 {"deferred_fraction=0,0.25,0.5,1", "engine_latency_us=1,10,100"},
-	 {"sched_threads=8"}, false},
-	{"kernel", "kernel length", {"kernel_us=0,2,10,50"}, {"sched_threads=8"}, false},
+	 {"sched_threads=8"}},
+	{"kernel", "kernel length", {"kernel_us=0,2,10,50"}, {"sched_threads=8"}},
 	{"scaling", "scheduler threads, every thread pinned (placement=compact)",
-	 {"sched_threads=1..18"}, {"placement=compact"}, true},
+	 {"sched_threads=1..18"}, {"placement=compact"}},
 };
 
 static const struct {
@@ -283,7 +282,12 @@ static const struct {
 
 const char *dfb_sweep_set_names(void)
 {
-	return "regimes, regimes-16";
+	static char names[128];
+	if (!*names)
+		for (size_t s = 0, o = 0; s < sizeof(sets) / sizeof(sets[0]) && o < sizeof(names); s++)
+			o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", s ? ", " : "",
+					      sets[s].name);
+	return names;
 }
 
 int dfb_sweep_set(const char *name, struct dfb_sweep *out, size_t max, size_t *n)
@@ -306,7 +310,6 @@ int dfb_sweep_set(const char *name, struct dfb_sweep *out, size_t max, size_t *n
 			for (size_t k = 0; k < DFB_SWEEP_MAX_SETS && m->sets[k]; k++)
 				sw->sets[sw->nsets++] = m->sets[k];
 			sw->scen[sw->nscen++] = "deferred_heavy";
-			sw->scaling = m->scaling;
 		}
 		return 0;
 	}

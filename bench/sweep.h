@@ -43,7 +43,6 @@ struct dfb_sweep {
 	size_t nsets;
 	const char *scen[DFB_SWEEP_MAX_SCEN]; /* its base scenarios; none: the -c list */
 	size_t nscen;
-	bool scaling;                /* its axis is sched_threads, pinned: mark the PUs */
 };
 
 /* Parses "KEY=SPEC" into ax.  SPEC is a comma list of values, where an item

@@ -8,13 +8,6 @@
 #include "stats.h"
 #include "sweep_out.h"
 
-static void csv_num(FILE *f, double v)
-{
-	if (isnan(v))
-		return;
-	fprintf(f, "%.6g", v);
-}
-
 /* The within-run row of scenario `scen`, candidate `cand`, by the deciding
  * metric; NULL when there is none (the point failed). */
 static const struct dfb_cmp_row *find_row(const struct dfb_cmp_set *cmp, const char *scen,
@@ -94,15 +87,15 @@ void dfb_write_sweep_csv(FILE *f, const struct dfb_sweep_run *sr, const struct d
 				      r->c.ci_lo_pct, r->c.ci_hi_pct, r->c.p_value,
 				      r->c.p_threshold, r->c.mde_pct};
 			for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
-				csv_num(f, v[k]);
+				dfb_csv_num(f, v[k]);
 				fputc(',', f);
 			}
 			fprintf(f, "%s,", dfb_verdict_name(r->c.verdict));
-			csv_num(f, pb);
+			dfb_csv_num(f, pb);
 			fputc(',', f);
-			csv_num(f, pc);
+			dfb_csv_num(f, pc);
 			fputc(',', f);
-			csv_num(f, pb > 0 ? pc / pb : NAN);
+			dfb_csv_num(f, pb > 0 ? pc / pb : NAN);
 			fputc('\n', f);
 		}
 	}
@@ -131,13 +124,13 @@ void dfb_write_sweep_strategies_csv(FILE *f, const struct dfb_sweep_run *sr,
 			dfb_median_ci(x, st->n, &lo, &hi);
 			point_keys(f, sr, pt);
 			fprintf(f, "%s,%s,%zu,", st->name, dfb_metric_col(m)->name, st->n);
-			csv_num(f, dfb_quantile_sorted(x, st->n, 0.5));
+			dfb_csv_num(f, dfb_quantile_sorted(x, st->n, 0.5));
 			fputc(',', f);
-			csv_num(f, lo);
+			dfb_csv_num(f, lo);
 			fputc(',', f);
-			csv_num(f, hi);
+			dfb_csv_num(f, hi);
 			fputc(',', f);
-			csv_num(f, p999(st));
+			dfb_csv_num(f, p999(st));
 			fputc('\n', f);
 			free(x);
 		}

@@ -16,6 +16,12 @@
 
 /* ---- small helpers -------------------------------------------------------- */
 
+void dfb_csv_num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.6g", v);
+}
+
 void dfb_csv_field(FILE *f, const char *s)
 {
 	if (!strpbrk(s, ",\"\n\r")) {

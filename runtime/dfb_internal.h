@@ -624,9 +624,11 @@ void dfb_raise_status(struct dfb_runtime *rt, enum dfb_err code, int32_t status,
 #define dfb_raise(rt, code, ...) \
 	dfb_raise_status((rt), (code), dfb_err_upstream_status(code), __VA_ARGS__)
 
-/* The watchdogs' SCHED_HANG for a round past round_limit_ms that still
- * moves: `who` prefixes the message, done of cfg.tasks `unit` so far. */
-void dfb_raise_overdue(struct dfb_runtime *rt, const char *who, const char *unit, uint64_t done);
+/* The watchdogs' SCHED_HANG: no progress for hang_budget_ms, or (slow)
+ * a round past round_limit_ms that still moves, `done` of cfg.tasks
+ * `unit` so far; `who` prefixes the message. */
+void dfb_raise_hang(struct dfb_runtime *rt, const char *who, bool slow, const char *unit,
+		    uint64_t done);
 
 static inline bool dfb_stopped(struct dfb_runtime *rt)
 {

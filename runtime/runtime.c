@@ -418,16 +418,22 @@ static uint64_t total_progress(struct dfb_runtime *rt)
 	return p;
 }
 
-/* Phases are captured while the threads run; everything else is read
- * after they have been joined, so the dump itself races with nothing. */
-void dfb_raise_overdue(struct dfb_runtime *rt, const char *who, const char *unit, uint64_t done)
+void dfb_raise_hang(struct dfb_runtime *rt, const char *who, bool slow, const char *unit,
+		    uint64_t done)
 {
-	dfb_raise(rt, DFB_ERR_SCHED_HANG, NULL, -1,
-		  "%sstill running after round_limit_ms = %llu ms, though moving (%llu of %llu %s)",
-		  who, (unsigned long long)rt->cfg.round_limit_ms, (unsigned long long)done,
-		  (unsigned long long)rt->cfg.tasks, unit);
+	if (!slow)
+		dfb_raise(rt, DFB_ERR_SCHED_HANG, NULL, -1, "%sno progress for %llu ms", who,
+			  (unsigned long long)rt->cfg.hang_budget_ms);
+	else
+		dfb_raise(rt, DFB_ERR_SCHED_HANG, NULL, -1,
+			  "%sstill running after round_limit_ms = %llu ms, though moving (%llu of "
+			  "%llu %s)",
+			  who, (unsigned long long)rt->cfg.round_limit_ms, (unsigned long long)done,
+			  (unsigned long long)rt->cfg.tasks, unit);
 }
 
+/* Phases are captured while the threads run; everything else is read
+ * after they have been joined, so the dump itself races with nothing. */
 static void hang_dump(struct dfb_runtime *rt, const int *phases, const uint64_t *tokens,
 		      int orch_phase, uint64_t now, bool slow)
 {
@@ -602,24 +608,17 @@ int dfb_runtime_run_round(struct dfb_runtime *rt, struct dfb_round_result *out)
 		if (p != last) {
 			last = p;
 			last_change = now;
-		} else if (now - last_change > budget) {
-			for (uint32_t i = 0; i < rt->nsched_all && i < 256; i++) {
-				phases[i] = atomic_load_explicit(&rt->sched[i].phase, memory_order_relaxed);
-				tokens[i] = atomic_load_explicit(&rt->sched[i].phase_token, memory_order_relaxed);
-			}
-			hang_at = now;
-			dfb_raise(rt, DFB_ERR_SCHED_HANG, NULL, -1, "no progress for %llu ms",
-				  (unsigned long long)rt->cfg.hang_budget_ms);
 		}
-		if (!hang_at && limit && now - t_start > limit) {
+		const bool stuck = now - last_change > budget;
+		if (stuck || (limit && now - t_start > limit)) {
 			for (uint32_t i = 0; i < rt->nsched_all && i < 256; i++) {
 				phases[i] = atomic_load_explicit(&rt->sched[i].phase, memory_order_relaxed);
 				tokens[i] = atomic_load_explicit(&rt->sched[i].phase_token, memory_order_relaxed);
 			}
 			hang_at = now;
-			slow = true;
-			dfb_raise_overdue(rt, "", "tasks consumed",
-					  atomic_load_explicit(&rt->consumed, memory_order_relaxed));
+			slow = !stuck;
+			dfb_raise_hang(rt, "", slow, "tasks consumed",
+				       atomic_load_explicit(&rt->consumed, memory_order_relaxed));
 		}
 	}
 	orch_phase = atomic_load_explicit(&rt->orch_phase, memory_order_relaxed);

@@ -362,22 +362,16 @@ int dfb_transport_run_round(struct dfb_runtime *rt, struct dfb_round_result *out
 		if (p != last) {
 			last = p;
 			last_change = now;
-		} else if (now - last_change > budget) {
-			for (uint32_t i = 0; i < nth; i++)
-				phases[i] = atomic_load_explicit(&t->threads[i].phase,
-								 memory_order_relaxed);
-			hang_at = now;
-			dfb_raise(rt, DFB_ERR_SCHED_HANG, NULL, -1, "transport: no progress for %llu ms",
-				  (unsigned long long)rt->cfg.hang_budget_ms);
 		}
-		if (!hang_at && limit && now - t_start > limit) {
+		const bool stuck = now - last_change > budget;
+		if (stuck || (limit && now - t_start > limit)) {
 			for (uint32_t i = 0; i < nth; i++)
 				phases[i] = atomic_load_explicit(&t->threads[i].phase,
 								 memory_order_relaxed);
 			hang_at = now;
-			slow = true;
-			dfb_raise_overdue(rt, "transport: ", "messages popped",
-					  atomic_load_explicit(&cons->progress, memory_order_relaxed));
+			slow = !stuck;
+			dfb_raise_hang(rt, "transport: ", slow, "messages popped",
+				       atomic_load_explicit(&cons->progress, memory_order_relaxed));
 		}
 	}
 	for (uint32_t i = 0; i < started; i++)
