@@ -1472,6 +1472,10 @@ int dfb_cmd_suite(int argc, char **argv)
 				command[clen - 1] = 0;
 			su.sweep.command = command;
 		}
+		if (su.baseline) {
+			su.sweep.saved = &old;
+			su.sweep.saved_name = su.baseline;
+		}
 		printf("\nSweep: where each strategy wins (also sweep_answer.txt)\n");
 		dfb_write_sweep_answer(stdout, &su.sweep, &su.res, &su.cmp);
 	}

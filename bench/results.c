@@ -151,6 +151,38 @@ double dfb_strat_disturbed_pct(const struct dfb_strat_result *st)
 	return st->n ? (double)st->ndisturbed / (double)st->n * 100.0 : 0.0;
 }
 
+int dfb_results_of_invocation(const struct dfb_results *res, unsigned k, struct dfb_results *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < res->nscen; i++) {
+		const struct dfb_scen_result *sc = &res->scen[i];
+		struct dfb_scen_result *o = dfb_results_add(out, sc->name);
+		if (!o)
+			goto fail;
+		o->transport = sc->transport;
+		o->producers = sc->producers;
+		for (size_t s = 0; s < sc->nstrat; s++) {
+			const struct dfb_strat_result *st = &sc->strat[s];
+			size_t n = 0;
+			for (size_t r = 0; r < st->n; r++)
+				n += st->rows[r].invocation == k;
+			struct dfb_strat_result *ot = dfb_scen_add_strategy(o, st->name, n);
+			if (!ot)
+				goto fail;
+			n = 0;
+			for (size_t r = 0; r < st->n; r++)
+				if (st->rows[r].invocation == k) {
+					ot->rows[n++] = st->rows[r];
+					ot->ndisturbed += st->rows[r].disturbed != 0;
+				}
+		}
+	}
+	return 0;
+fail:
+	dfb_results_free(out);
+	return -1;
+}
+
 void dfb_results_free(struct dfb_results *res)
 {
 	for (size_t i = 0; i < res->nscen; i++) {

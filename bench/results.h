@@ -112,6 +112,10 @@ void dfb_strat_values(const struct dfb_strat_result *st, enum dfb_metric m, doub
 unsigned dfb_strat_invocations(const struct dfb_strat_result *st);
 /* Percentage of st's rows marked disturbed. */
 double dfb_strat_disturbed_pct(const struct dfb_strat_result *st);
+/* out: res with only the rounds of invocation k (every scenario and
+ * strategy kept, maybe with no rounds; no histograms or texts).  0, or -1
+ * when out of memory (out left empty). */
+int dfb_results_of_invocation(const struct dfb_results *res, unsigned k, struct dfb_results *out);
 void dfb_results_free(struct dfb_results *res);
 
 /* Reads a saved run: `path` is a results directory (its rounds.csv) or a

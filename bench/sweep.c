@@ -369,8 +369,44 @@ static size_t nrows(const struct dfb_sweep_grid *g)
 	return g->sw->nax > 1 ? g->sw->ax[1].n : 1;
 }
 
+/* The crossovers of g's own verdicts (its invocation grids aside). */
+static size_t own_crossovers(const struct dfb_sweep_grid *g, struct dfb_crossover *out,
+			     size_t max);
+
+bool dfb_crossover_stated(const struct dfb_sweep_grid *g, const struct dfb_crossover *x)
+{
+	return g->ninv == 0 || x->seen == g->ninv;
+}
+
 size_t dfb_sweep_crossovers(const struct dfb_sweep_grid *g, struct dfb_crossover *out,
 			    size_t max)
+{
+	size_t n = own_crossovers(g, out, max), kept = n < max ? n : max;
+	if (!g->ninv || !kept)
+		return n;
+	/* Every invocation grid's own crossovers, matched against these
+	 * one grid at a time. */
+	struct dfb_crossover *x = calloc(DFB_SWEEP_MAX_POINTS, sizeof(*x));
+	long *a_to_b = calloc(kept, sizeof(*a_to_b));
+	bool *used = calloc(DFB_SWEEP_MAX_POINTS, sizeof(*used));
+	if (x && a_to_b && used) {
+		for (size_t k = 0; k < g->ninv; k++) {
+			size_t m = own_crossovers(&g->inv[k], x, DFB_SWEEP_MAX_POINTS);
+			if (m > DFB_SWEEP_MAX_POINTS)
+				m = DFB_SWEEP_MAX_POINTS;
+			dfb_sweep_match_crossovers(out, kept, x, m, a_to_b, used);
+			for (size_t i = 0; i < kept; i++)
+				out[i].seen += a_to_b[i] >= 0;
+		}
+	}
+	free(x);
+	free(a_to_b);
+	free(used);
+	return n;
+}
+
+static size_t own_crossovers(const struct dfb_sweep_grid *g, struct dfb_crossover *out,
+			     size_t max)
 {
 	size_t n0 = ncols(g), count = 0;
 	for (size_t r = 0; r < nrows(g); r++) {
@@ -408,6 +444,49 @@ size_t dfb_sweep_crossovers(const struct dfb_sweep_grid *g, struct dfb_crossover
 		}
 	}
 	return count;
+}
+
+void dfb_sweep_crossover_text(char *buf, size_t len, const struct dfb_sweep *sw,
+			      const struct dfb_crossover *x, bool with_row, const char *faster,
+			      const char *slower)
+{
+	const struct dfb_sweep_axis *ax0 = &sw->ax[0];
+	size_t o = 0;
+	buf[0] = 0;
+	if (with_row && sw->nax > 1)
+		o = (size_t)snprintf(buf, len, "%s = %s: ", sw->ax[1].key, sw->ax[1].val[x->row]);
+	if (o < len)
+		snprintf(buf + o, len - o, "%s %s between %s = %s and %s",
+			 x->to_lose ? "to" : "back to", x->to_lose ? slower : faster, ax0->key,
+			 ax0->val[x->lo], ax0->val[x->hi]);
+}
+
+size_t dfb_sweep_match_crossovers(const struct dfb_crossover *a, size_t na,
+				  const struct dfb_crossover *b, size_t nb, long *a_to_b,
+				  bool *b_used)
+{
+	size_t pairs = 0;
+	for (size_t j = 0; j < nb; j++)
+		b_used[j] = false;
+	for (size_t i = 0; i < na; i++) {
+		long best = -1;
+		size_t dist = 2;
+		for (size_t j = 0; j < nb; j++) {
+			if (b_used[j] || b[j].row != a[i].row || b[j].to_lose != a[i].to_lose)
+				continue;
+			size_t d = a[i].lo > b[j].lo ? a[i].lo - b[j].lo : b[j].lo - a[i].lo;
+			if (d < dist) {
+				dist = d;
+				best = (long)j;
+			}
+		}
+		a_to_b[i] = best;
+		if (best >= 0) {
+			b_used[best] = true;
+			pairs++;
+		}
+	}
+	return pairs;
 }
 
 /* "KEY <= v", "KEY >= v", "KEY = v" or "KEY v..w" for the run [a, b] of
@@ -461,11 +540,14 @@ static bool same_row(const struct dfb_sweep_grid *g, size_t r1, size_t r2)
 	return !memcmp(g->cls + r1 * n0, g->cls + r2 * n0, n0 * sizeof(g->cls[0]));
 }
 
-static bool has_crossover(const struct dfb_crossover *xo, size_t n, size_t row, size_t lo,
-			  bool to_lose)
+/* Whether row `row` has crossover x's twin (its place, direction and
+ * stated or not). */
+static bool has_crossover(const struct dfb_sweep_grid *g, const struct dfb_crossover *xo,
+			  size_t n, size_t row, const struct dfb_crossover *x)
 {
 	for (size_t k = 0; k < n; k++)
-		if (xo[k].row == row && xo[k].lo == lo && xo[k].to_lose == to_lose)
+		if (xo[k].row == row && xo[k].lo == x->lo && xo[k].to_lose == x->to_lose &&
+		    dfb_crossover_stated(g, &xo[k]) == dfb_crossover_stated(g, x))
 			return true;
 	return false;
 }
@@ -512,28 +594,40 @@ void dfb_sweep_regions(FILE *f, const struct dfb_sweep_grid *g, const char *base
 		 * flip inside a band can differ by row; then each row says
 		 * its own ("sched_threads = 3: ..."). */
 		bool same = true;
-		for (size_t k = 0; k < nxo && k < sizeof(xo) / sizeof(xo[0]); k++)
-			if (xo[k].row > r && xo[k].row <= r2 &&
-			    !has_crossover(xo, nxo, r, xo[k].lo, xo[k].to_lose))
+		for (size_t k = 0; k < nxo; k++)
+			if (xo[k].row > r && xo[k].row <= r2 && !has_crossover(g, xo, nxo, r, &xo[k]))
 				same = false;
-		for (size_t k = 0; k < nxo && k < sizeof(xo) / sizeof(xo[0]); k++)
+		for (size_t k = 0; k < nxo; k++)
 			if (xo[k].row == r && r2 > r)
 				for (size_t q = r + 1; q <= r2; q++)
-					if (!has_crossover(xo, nxo, q, xo[k].lo, xo[k].to_lose))
+					if (!has_crossover(g, xo, nxo, q, &xo[k]))
 						same = false;
-		size_t shown = 0;
-		for (size_t k = 0; k < nxo && k < sizeof(xo) / sizeof(xo[0]); k++) {
-			if (xo[k].row < r || xo[k].row > r2 || (same && xo[k].row != r))
-				continue;
-			fprintf(f, "%s", shown ? ", " : "; crossover (");
-			if (!same)
-				fprintf(f, "%s = %s: ", ax1->key, ax1->val[xo[k].row]);
-			fprintf(f, "%s %s between %s = %s and %s", xo[k].to_lose ? "to" : "back to",
-				xo[k].to_lose ? slower : faster, ax0->key, ax0->val[xo[k].lo],
-				ax0->val[xo[k].hi]);
-			shown++;
+		/* The stated ones, then (several invocations) those some
+		 * invocation lacks, with how many show them. */
+		for (int pass = 0; pass < 2; pass++) {
+			size_t shown = 0;
+			for (size_t k = 0; k < nxo; k++) {
+				if (xo[k].row < r || xo[k].row > r2 || (same && xo[k].row != r) ||
+				    dfb_crossover_stated(g, &xo[k]) == (pass == 1))
+					continue;
+				char xt[300];
+				dfb_sweep_crossover_text(xt, sizeof(xt), g->sw, &xo[k], !same, faster,
+							 slower);
+				if (pass == 0)
+					fprintf(f, "%s%s", shown ? ", " : "; crossover (", xt);
+				else
+					fprintf(f, "%s%s (%zu of %zu)", shown ? ", " :
+						"; not in every invocation, so not stated: ", xt,
+						xo[k].seen, g->ninv);
+				shown++;
+			}
+			if (shown && pass == 0 && g->ninv)
+				fprintf(f, "; every one of the %zu invocations shows %s)", g->ninv,
+					shown > 1 ? "them" : "it");
+			else if (shown && pass == 0)
+				fputc(')', f);
 		}
-		fprintf(f, "%s.\n", shown ? ")" : "");
+		fputs(".\n", f);
 		r = r2 + 1;
 	}
 }

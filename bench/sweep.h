@@ -89,6 +89,13 @@ struct dfb_sweep_grid {
 	const struct dfb_sweep *sw;
 	const enum dfb_cell *cls;    /* n0 * n1 */
 	const double *change;        /* change % of the deciding metric; NaN when unknown */
+	/* A run of several invocations (processes): the same grid judged on
+	 * each invocation's rounds alone, ninv of them (0: one invocation).
+	 * A crossover is stated only when every one of them shows it too:
+	 * each invocation is a rerun, so a crossover one of them lacks
+	 * would not survive running the sweep again. */
+	const struct dfb_sweep_grid *inv;
+	size_t ninv;
 };
 
 /* A crossover on row `row` between axis-0 values lo and hi = lo + 1: the
@@ -99,11 +106,34 @@ struct dfb_sweep_grid {
 struct dfb_crossover {
 	size_t row, lo, hi;
 	bool to_lose;
+	size_t seen;                 /* invocation grids with one that matches it */
 };
-/* The crossovers of grid g, row by row, into out[0..max); returns how many
+/* Whether crossover x of grid g is stated: g has no invocation grids, or
+ * every one of them shows it (dfb_sweep_match_crossovers' rule). */
+bool dfb_crossover_stated(const struct dfb_sweep_grid *g, const struct dfb_crossover *x);
+/* The crossovers of grid g, row by row, into out[0..max), each with the
+ * number of g's invocation grids that show it (seen); returns how many
  * there are (which may exceed max). */
 size_t dfb_sweep_crossovers(const struct dfb_sweep_grid *g, struct dfb_crossover *out,
 			    size_t max);
+
+/* Crossover x of a grid over sw in words ("to slower between KEY = a and
+ * b"), prefixed with its row ("KEY2 = v: ") when with_row and sw has two
+ * keys. */
+void dfb_sweep_crossover_text(char *buf, size_t len, const struct dfb_sweep *sw,
+			      const struct dfb_crossover *x, bool with_row, const char *faster,
+			      const char *slower);
+
+/* Matches the crossovers of one run, a[0..na), with another's, b[0..nb),
+ * of the same grid: a pair agrees when it is on the same row, in the same
+ * direction, and its lo values are at most one grid step apart (issue 11's
+ * "agree within one grid step"); each b serves at most one a (the a's in
+ * order, each taking the closest b left).
+ * a_to_b[i] gets the index of a's match in b, or -1; b_used[j] says whether
+ * b[j] was matched.  Returns the number of pairs. */
+size_t dfb_sweep_match_crossovers(const struct dfb_crossover *a, size_t na,
+				  const struct dfb_crossover *b, size_t nb, long *a_to_b,
+				  bool *b_used);
 
 /* The regions in words, one paragraph for the pair: where `cand` wins
  * against `base`, where it loses, where the difference is below the MDE,

@@ -8,19 +8,26 @@
 #include "stats.h"
 #include "sweep_out.h"
 
-/* The within-run row of scenario `scen`, candidate `cand`, by the deciding
- * metric; NULL when there is none (the point failed). */
-static const struct dfb_cmp_row *find_row(const struct dfb_cmp_set *cmp, const char *scen,
-					  const char *cand)
+/* The within-run row of scenario `scen`, candidate `cand` against `base`
+ * (any baseline when NULL), by the deciding metric; NULL when there is
+ * none (the point failed). */
+static const struct dfb_cmp_row *find_row_of(const struct dfb_cmp_set *cmp, const char *scen,
+					     const char *base, const char *cand)
 {
 	for (size_t i = 0; i < cmp->n; i++) {
 		const struct dfb_cmp_row *r = &cmp->rows[i];
 		if (!strcmp(r->kind, "strategy") && !strcmp(r->scenario, scen) &&
-		    !strcmp(r->candidate, cand) &&
+		    !strcmp(r->candidate, cand) && (!base || !strcmp(r->baseline, base)) &&
 		    r->metric == dfb_cmp_deciding_metric(r->transport))
 			return r;
 	}
 	return NULL;
+}
+
+static const struct dfb_cmp_row *find_row(const struct dfb_cmp_set *cmp, const char *scen,
+					  const char *cand)
+{
+	return find_row_of(cmp, scen, NULL, cand);
 }
 
 /* Registration p99.9 in ns over the strategy's rounds: its merged
@@ -153,27 +160,228 @@ static enum dfb_cell cell_of(const struct dfb_cmp_row *r)
 	}
 }
 
-/* The grid of candidate `cand` over sweep w on base scenario `base`
- * (cls and change hold DFB_SWEEP_MAX_POINTS); false when no point of it
- * ran.  *transport tells the words. */
+/* Whether point i is the first of its sweep and base scenario in run
+ * order (each base scenario of a sweep is answered once). */
+static bool first_of_base(const struct dfb_sweep_run *sr, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (sr->pt[j].sweep == sr->pt[i].sweep && !strcmp(sr->pt[j].base, sr->pt[i].base))
+			return false;
+	return true;
+}
+
+/* One run's verdicts, as the answer reads them: over all its rounds
+ * (pooled), and with several invocations each invocation's alone, every
+ * set Holm-corrected over the same points; and room for the grids. */
+struct verdicts {
+	const struct dfb_cmp_set *pooled;
+	struct dfb_cmp_set own;      /* pooled, when computed here */
+	struct dfb_cmp_set *inv;     /* ninv sets */
+	size_t ninv;
+	const char *baseline;        /* rows against this baseline only; NULL: any */
+	enum dfb_cell *cls;          /* (1 + ninv) grids of DFB_SWEEP_MAX_POINTS */
+	double *change;
+	struct dfb_sweep_grid *ig;   /* ninv */
+};
+
+static void verdicts_free(struct verdicts *v)
+{
+	for (size_t k = 0; k < v->ninv; k++)
+		dfb_cmp_set_free(&v->inv[k]);
+	dfb_cmp_set_free(&v->own);
+	free(v->inv);
+	free(v->cls);
+	free(v->change);
+	free(v->ig);
+	memset(v, 0, sizeof(*v));
+}
+
+/* The within-run verdicts of res's scenarios that `only` also has (all
+ * when NULL) into set, Holm-corrected over them. */
+static int judge(struct dfb_cmp_set *set, const struct dfb_results *res,
+		 const struct dfb_results *only)
+{
+	for (size_t i = 0; i < res->nscen; i++)
+		if ((!only || dfb_results_find(only, res->scen[i].name)) &&
+		    dfb_compare_within(set, &res->scen[i]))
+			return -1;
+	dfb_cmp_holm(set);
+	return 0;
+}
+
+/* v for run res: pooled is its suite's set, or NULL to judge it here over
+ * the points `only` has.  -1 when out of memory. */
+static int verdicts_init(struct verdicts *v, const struct dfb_results *res,
+			 const struct dfb_cmp_set *pooled, const struct dfb_results *only,
+			 const char *baseline)
+{
+	memset(v, 0, sizeof(*v));
+	v->baseline = baseline;
+	v->pooled = pooled ? pooled : &v->own;
+	if (!pooled && judge(&v->own, res, only))
+		goto fail;
+	unsigned k_max = 1;
+	for (size_t i = 0; i < res->nscen; i++)
+		for (size_t s = 0; s < res->scen[i].nstrat; s++) {
+			unsigned k = dfb_strat_invocations(&res->scen[i].strat[s]);
+			k_max = k > k_max ? k : k_max;
+		}
+	v->ninv = k_max > 1 ? k_max : 0;
+	v->inv = calloc(v->ninv + 1, sizeof(*v->inv));
+	v->ig = calloc(v->ninv + 1, sizeof(*v->ig));
+	v->cls = calloc((v->ninv + 1) * DFB_SWEEP_MAX_POINTS, sizeof(*v->cls));
+	v->change = calloc((v->ninv + 1) * DFB_SWEEP_MAX_POINTS, sizeof(*v->change));
+	if (!v->inv || !v->ig || !v->cls || !v->change)
+		goto fail;
+	for (size_t k = 0; k < v->ninv; k++) {
+		struct dfb_results one;
+		if (dfb_results_of_invocation(res, (unsigned)k + 1, &one))
+			goto fail;
+		int rc = judge(&v->inv[k], &one, only ? only : res);
+		dfb_results_free(&one);
+		if (rc)
+			goto fail;
+	}
+	return 0;
+fail:
+	verdicts_free(v);
+	return -1;
+}
+
+/* The cells and changes of candidate `cand` over sweep w on base scenario
+ * `base` by the comparisons cmp; false when no point of it ran. */
 static bool fill_grid(const struct dfb_sweep_run *sr, const struct dfb_cmp_set *cmp, size_t w,
-		      const char *base, const char *cand, enum dfb_cell *cls, double *change,
-		      bool *transport)
+		      const char *base, const char *baseline, const char *cand, enum dfb_cell *cls,
+		      double *change)
 {
 	bool any = false;
+	for (size_t p = 0; p < DFB_SWEEP_MAX_POINTS; p++) {
+		cls[p] = DFB_CELL_NONE;
+		change[p] = NAN;
+	}
 	for (size_t i = 0; i < sr->npt; i++) {
 		const struct dfb_sweep_pt *pt = &sr->pt[i];
 		if (pt->sweep != w || strcmp(pt->base, base))
 			continue;
-		const struct dfb_cmp_row *r = find_row(cmp, pt->name, cand);
+		const struct dfb_cmp_row *r = find_row_of(cmp, pt->name, baseline, cand);
 		cls[pt->point] = cell_of(r);
 		change[pt->point] = r ? r->c.change_pct : NAN;
-		if (r) {
-			any = true;
-			*transport = r->transport;
-		}
+		any |= r != NULL;
 	}
 	return any;
+}
+
+/* The grid of `cand` over sweep w on `base` by v, with its invocation
+ * grids; false when no point of it ran. */
+static bool grid_of(struct verdicts *v, const struct dfb_sweep_run *sr, size_t w,
+		    const char *base, const char *cand, struct dfb_sweep_grid *g)
+{
+	if (!fill_grid(sr, v->pooled, w, base, v->baseline, cand, v->cls, v->change))
+		return false;
+	for (size_t k = 0; k < v->ninv; k++) {
+		enum dfb_cell *c = v->cls + (k + 1) * DFB_SWEEP_MAX_POINTS;
+		double *d = v->change + (k + 1) * DFB_SWEEP_MAX_POINTS;
+		fill_grid(sr, &v->inv[k], w, base, v->baseline, cand, c, d);
+		v->ig[k] = (struct dfb_sweep_grid){.sw = &sr->sw[w], .cls = c, .change = d};
+	}
+	*g = (struct dfb_sweep_grid){.sw = &sr->sw[w], .cls = v->cls, .change = v->change,
+				     .inv = v->ninv ? v->ig : NULL, .ninv = v->ninv};
+	return true;
+}
+
+/* A row of n points has at most n - 1 crossovers. */
+#define MAX_XO DFB_SWEEP_MAX_POINTS
+
+/* The crossovers g states into xo[0..MAX_XO); their number. */
+static size_t stated_crossovers(const struct dfb_sweep_grid *g, struct dfb_crossover *xo)
+{
+	size_t n = dfb_sweep_crossovers(g, xo, MAX_XO), kept = 0;
+	for (size_t i = 0; i < n && i < MAX_XO; i++)
+		if (dfb_crossover_stated(g, &xo[i]))
+			xo[kept++] = xo[i];
+	return kept;
+}
+
+/* The crossovers this run states against those the saved run states
+ * (judged as it judged itself, over this run's points), candidate by
+ * candidate, and the counts: issue 11's "run twice, the stated crossovers
+ * agree within one grid step". */
+static void write_saved_agreement(FILE *f, const struct dfb_sweep_run *sr,
+				  const struct dfb_results *res, struct verdicts *now,
+				  const char *baseline, const char *const *cands, size_t ncand)
+{
+	struct verdicts then;
+	struct dfb_crossover *a = calloc(MAX_XO, sizeof(*a)), *b = calloc(MAX_XO, sizeof(*b));
+	long *a_to_b = calloc(MAX_XO, sizeof(*a_to_b));
+	bool *b_used = calloc(MAX_XO, sizeof(*b_used));
+	size_t agree = 0, only_this = 0, only_saved = 0;
+	bool have_then = !verdicts_init(&then, sr->saved, NULL, res, baseline);
+	if (!a || !b || !a_to_b || !b_used || !have_then) {
+		fputs("\nout of memory for the crossovers against the saved run\n", f);
+		goto out;
+	}
+	fprintf(f, "\nAgainst the saved run %s: the crossovers each run states (agreeing: the "
+		   "same row and direction, at most one grid step apart; each run by its own "
+		   "verdicts)\n",
+		sr->saved_name);
+	for (size_t w = 0; w < sr->nsw; w++) {
+		const struct dfb_sweep *sw = &sr->sw[w];
+		for (size_t i = 0; i < sr->npt; i++) {
+			const struct dfb_sweep_pt *pt = &sr->pt[i];
+			if (pt->sweep != w || !first_of_base(sr, i))
+				continue;
+			for (size_t c = 0; c < ncand; c++) {
+				struct dfb_sweep_grid g;
+				if (!grid_of(now, sr, w, pt->base, cands[c], &g))
+					continue;
+				size_t na = stated_crossovers(&g, a);
+				if (!grid_of(&then, sr, w, pt->base, cands[c], &g)) {
+					fprintf(f, "- %s (%s), %s: the saved run has no %s against %s "
+						   "here\n",
+						sw->name, pt->base, cands[c], cands[c], baseline);
+					continue;
+				}
+				size_t nb = stated_crossovers(&g, b);
+				dfb_sweep_match_crossovers(a, na, b, nb, a_to_b, b_used);
+				char xa[300], xb[300];
+				for (size_t k = 0; k < na; k++) {
+					dfb_sweep_crossover_text(xa, sizeof(xa), sw, &a[k], true,
+								 "faster", "slower");
+					fprintf(f, "- %s (%s), %s: %s: ", sw->name, pt->base, cands[c],
+						xa);
+					if (a_to_b[k] >= 0) {
+						dfb_sweep_crossover_text(xb, sizeof(xb), sw,
+									 &b[a_to_b[k]], false,
+									 "faster", "slower");
+						fprintf(f, "agrees (saved run: %s)\n", xb);
+						agree++;
+					} else {
+						fputs("only in this run\n", f);
+						only_this++;
+					}
+				}
+				for (size_t k = 0; k < nb; k++) {
+					if (b_used[k])
+						continue;
+					dfb_sweep_crossover_text(xb, sizeof(xb), sw, &b[k], true,
+								 "faster", "slower");
+					fprintf(f, "- %s (%s), %s: %s: only in the saved run\n",
+						sw->name, pt->base, cands[c], xb);
+					only_saved++;
+				}
+			}
+		}
+	}
+	fprintf(f, "Crossovers: %zu agree within one grid step, %zu only in this run, %zu only in "
+		   "the saved run.\n",
+		agree, only_this, only_saved);
+out:
+	if (have_then)
+		verdicts_free(&then);
+	free(a);
+	free(b);
+	free(a_to_b);
+	free(b_used);
 }
 
 struct tally {
@@ -189,11 +397,8 @@ void dfb_write_sweep_answer(FILE *f, const struct dfb_sweep_run *sr, const struc
 		fputs("No sweep point ran with two strategies: nothing to compare.\n", f);
 		return;
 	}
-	enum dfb_cell *cls = calloc(DFB_SWEEP_MAX_POINTS, sizeof(*cls));
-	double *change = calloc(DFB_SWEEP_MAX_POINTS, sizeof(*change));
-	if (!cls || !change) {
-		free(cls);
-		free(change);
+	struct verdicts v;
+	if (verdicts_init(&v, res, cmp, NULL, NULL)) {
 		fputs("out of memory for the sweep answer\n", f);
 		return;
 	}
@@ -234,6 +439,16 @@ void dfb_write_sweep_answer(FILE *f, const struct dfb_sweep_run *sr, const struc
 		   "throughput), from the verdicts of each point (improved, regressed, within "
 		   "noise: below the MDE).\n",
 		base);
+	if (v.ninv)
+		fprintf(f, "A crossover is stated only where each of the run's %zu invocations, "
+			   "judged on its own rounds, shows it too (within one grid step).\n",
+			v.ninv);
+	else
+		fputs("One invocation: these verdicts are of one process, one memory layout and "
+		      "placement, and do not include how much a point moves between processes; "
+		      "--invocations 3 states only the crossovers every process shows, -b an "
+		      "earlier run says which repeat.\n",
+		      f);
 	if (best >= 0)
 		fprintf(f, "The best other candidate over the %s: %s (%ld of %ld points won, %ld "
 			   "lost).\n",
@@ -246,13 +461,7 @@ void dfb_write_sweep_answer(FILE *f, const struct dfb_sweep_run *sr, const struc
 		/* Each base scenario of this sweep, once, in run order. */
 		for (size_t i = 0; i < sr->npt; i++) {
 			const struct dfb_sweep_pt *pt = &sr->pt[i];
-			bool seen = false;
-			if (pt->sweep != w)
-				continue;
-			for (size_t j = 0; j < i; j++)
-				if (sr->pt[j].sweep == w && !strcmp(sr->pt[j].base, pt->base))
-					seen = true;
-			if (seen)
+			if (pt->sweep != w || !first_of_base(sr, i))
 				continue;
 			fprintf(f, "\n%s (%s", sw->name, pt->base);
 			for (size_t a = 0; a < sw->nax; a++)
@@ -262,23 +471,22 @@ void dfb_write_sweep_answer(FILE *f, const struct dfb_sweep_run *sr, const struc
 			fprintf(f, ")%s%s\n", *sw->what ? ": " : "", sw->what);
 			for (size_t o = 0; o < no; o++) {
 				const char *cand = t[order[o]].name;
-				bool transport = false;
-				for (size_t p = 0; p < DFB_SWEEP_MAX_POINTS; p++) {
-					cls[p] = DFB_CELL_NONE;
-					change[p] = NAN;
-				}
-				if (!fill_grid(sr, cmp, w, pt->base, cand, cls, change, &transport)) {
+				struct dfb_sweep_grid g;
+				if (!grid_of(&v, sr, w, pt->base, cand, &g)) {
 					fprintf(f, "- %s: no point ran.\n", cand);
 					continue;
 				}
-				struct dfb_sweep_grid g = {.sw = sw, .cls = cls, .change = change};
 				fprintf(f, "%s against %s%s:\n", cand, base,
 					(ssize_t)order[o] == best ? " (the best other candidate)" : "");
-				(void)transport;
 				dfb_sweep_regions(f, &g, base, cand, "faster", "slower");
 			}
 		}
 	}
-	free(cls);
-	free(change);
+	if (sr->saved) {
+		const char *cands[DFB_MAX_STRATEGIES];
+		for (size_t o = 0; o < no; o++)
+			cands[o] = t[order[o]].name;
+		write_saved_agreement(f, sr, res, &v, base, cands, no);
+	}
+	verdicts_free(&v);
 }

@@ -27,6 +27,11 @@ struct dfb_sweep_run {
 	struct dfb_sweep_pt *pt;     /* every point of every sweep, in run order */
 	size_t npt;
 	const char *command;         /* the command line that reproduces the run */
+	/* -b: the saved run's rounds and its name; NULL when none.  The
+	 * answer then sets the crossovers the saved run states (judged as it
+	 * judged itself, over this run's points) beside this run's. */
+	const struct dfb_results *saved;
+	const char *saved_name;
 };
 
 /* sweep.csv: one row per point, base scenario and strategy pair (the
@@ -40,7 +45,11 @@ void dfb_write_sweep_strategies_csv(FILE *f, const struct dfb_sweep_run *sr,
 /* sweep_answer.txt (and the console's last section): per sweep and base
  * scenario, the regions of each candidate against the baseline in words,
  * the merged mailbox first, then the best other candidate, then the rest;
- * the best named with its tally. */
+ * the best named with its tally.  A run of several invocations states a
+ * crossover only when each invocation's own verdicts show it too (struct
+ * dfb_sweep_grid).  With sr->saved, then each crossover either run states
+ * against the other's: agreeing within one grid step, or stated by one
+ * run only, and the count of each. */
 void dfb_write_sweep_answer(FILE *f, const struct dfb_sweep_run *sr, const struct dfb_results *res,
 			    const struct dfb_cmp_set *cmp);
 

@@ -304,6 +304,95 @@ START_TEST(crossover_rows_differ)
 }
 END_TEST
 
+/* Two runs' crossovers: the same row and direction within one grid step
+ * agree; two steps apart, another row or the other direction do not; a
+ * crossover of one run matches at most one of the other's. */
+START_TEST(crossover_agreement)
+{
+	struct dfb_crossover a[] = {
+		{.row = 0, .lo = 2, .hi = 3, .to_lose = true},  /* b[1]: one step */
+		{.row = 1, .lo = 1, .hi = 2, .to_lose = true},  /* b[2] is two steps off */
+		{.row = 2, .lo = 0, .hi = 1, .to_lose = false}, /* b[3] goes the other way */
+		{.row = 0, .lo = 2, .hi = 3, .to_lose = true},  /* b[1] taken; b[0] one step */
+		{.row = 3, .lo = 5, .hi = 6, .to_lose = true},  /* b[4]: the same place */
+	};
+	struct dfb_crossover b[] = {
+		{.row = 0, .lo = 1, .hi = 2, .to_lose = true},
+		{.row = 0, .lo = 3, .hi = 4, .to_lose = true},
+		{.row = 1, .lo = 3, .hi = 4, .to_lose = true},
+		{.row = 2, .lo = 0, .hi = 1, .to_lose = true},
+		{.row = 3, .lo = 5, .hi = 6, .to_lose = true},
+	};
+	long a_to_b[NELEM(a)];
+	bool used[NELEM(b)];
+	ck_assert_uint_eq(dfb_sweep_match_crossovers(a, NELEM(a), b, NELEM(b), a_to_b, used), 3);
+	ck_assert_int_eq(a_to_b[1], -1);
+	ck_assert_int_eq(a_to_b[2], -1);
+	ck_assert_int_eq(a_to_b[4], 4);
+	ck_assert(a_to_b[0] >= 0 && a_to_b[3] >= 0 && a_to_b[0] != a_to_b[3]);
+	ck_assert(used[0] && used[1] && !used[2] && !used[3] && used[4]);
+	/* Nothing on one side: nothing agrees. */
+	ck_assert_uint_eq(dfb_sweep_match_crossovers(a, NELEM(a), b, 0, a_to_b, used), 0);
+	ck_assert_int_eq(a_to_b[0], -1);
+
+	struct dfb_sweep sw = grid_sweep(5, 3);
+	char t[300];
+	dfb_sweep_crossover_text(t, sizeof(t), &sw, &b[1], true, "faster", "slower");
+	ck_assert_str_eq(t, "sched_threads = 1: to slower between conditions_per_task = 64 and 256");
+	dfb_sweep_crossover_text(t, sizeof(t), &sw, &b[3], false, "faster", "slower");
+	ck_assert_str_eq(t, "to slower between conditions_per_task = 1 and 4");
+}
+END_TEST
+
+/* Several invocations: a crossover is stated only where every
+ * invocation's own grid shows it (within one step); the others are named
+ * apart with how many show them. */
+START_TEST(crossover_every_invocation)
+{
+	struct dfb_sweep sw = grid_sweep(4, 2);
+	/* Pooled: row 1 (sched_threads = 1) wins at 1-4 and loses from 16;
+	 * row 2 wins at 1 and loses at 64. */
+	enum dfb_cell cls[] = {W, W, L, L, W, N, N, L};
+	double ch[] = {-10, -5, 20, 40, -10, -2, 3, 30};
+	/* Invocation 1 shows both (row 1 one step away); invocation 2 shows
+	 * row 1's only. */
+	enum dfb_cell c1[] = {W, N, L, L, W, N, N, L};
+	double d1[] = {-10, -1, 20, 40, -10, -2, 3, 30};
+	enum dfb_cell c2[] = {W, W, L, L, N, N, N, L};
+	double d2[] = {-10, -5, 20, 40, -1, -2, 3, 30};
+	struct dfb_sweep_grid inv[] = {
+		{.sw = &sw, .cls = c1, .change = d1},
+		{.sw = &sw, .cls = c2, .change = d2},
+	};
+	struct dfb_sweep_grid g = {.sw = &sw, .cls = cls, .change = ch, .inv = inv, .ninv = 2};
+	struct dfb_crossover xo[8];
+	ck_assert_uint_eq(dfb_sweep_crossovers(&g, xo, NELEM(xo)), 2);
+	ck_assert(xo[0].row == 0 && xo[0].lo == 1 && xo[0].seen == 2);
+	ck_assert(xo[1].row == 1 && xo[1].lo == 1 && xo[1].seen == 1);
+	ck_assert(dfb_crossover_stated(&g, &xo[0]));
+	ck_assert(!dfb_crossover_stated(&g, &xo[1]));
+	char *t = regions(&g);
+	ck_assert_msg(strstr(t, "With sched_threads = 1: mailbox faster than spinlock for "
+				"conditions_per_task <= 4; mailbox slower than spinlock for "
+				"conditions_per_task >= 16; crossover (to slower between "
+				"conditions_per_task = 4 and 16; every one of the 2 invocations shows "
+				"it)."),
+		      "%s", t);
+	ck_assert_msg(strstr(t, "the difference below the MDE for conditions_per_task 4..16; not "
+				"in every invocation, so not stated: to slower between "
+				"conditions_per_task = 4 and 16 (1 of 2)."),
+		      "%s", t);
+	free(t);
+	/* One invocation: every crossover stated, with no count. */
+	g.ninv = 0;
+	ck_assert_uint_eq(dfb_sweep_crossovers(&g, xo, NELEM(xo)), 2);
+	ck_assert(dfb_crossover_stated(&g, &xo[1]));
+	t = regions(&g);
+	ck_assert_msg(!strstr(t, "invocation"), "%s", t);
+	free(t);
+}
+END_TEST
+
 static Suite *sweep_suite(void)
 {
 	Suite *s = suite_create("sweep");
@@ -318,6 +407,8 @@ static Suite *sweep_suite(void)
 	tcase_add_test(tc, crossover_one_key);
 	tcase_add_test(tc, crossover_two_keys);
 	tcase_add_test(tc, crossover_rows_differ);
+	tcase_add_test(tc, crossover_agreement);
+	tcase_add_test(tc, crossover_every_invocation);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -102,6 +102,31 @@ check "compare reads a sweep's rounds (got $rc)" eq "$rc" 0
 check "compare matches the points by name" contains "$tmp/cmp.out" \
 	"deferred_heavy/conditions_per_task=4/sched_threads=2"
 
+# ---- against the first run as a saved one: the crossovers side by side -------
+
+rc=0
+timeout "$limit" "$bin" suite -o "$tmp/again" -b "$out" -s spinlock,mailbox -n 4 -w 0 \
+	-S tasks=200 --sweep conditions_per_task=1,4 --sweep sched_threads=1..2 \
+	>"$tmp/again.out" 2>&1 || rc=$?
+check "a sweep against a saved sweep exits 0 (got $rc)" eq "$rc" 0
+check "the answer sets this run's crossovers beside the saved run's" has_line_re \
+	"$tmp/again/sweep_answer.txt" '^Against the saved run .*: the crossovers each run states'
+check "the answer counts them" has_line_re "$tmp/again/sweep_answer.txt" \
+	'^Crossovers: [0-9]+ agree within one grid step, [0-9]+ only in this run, [0-9]+ only in the saved run\.$'
+check "a sweep without -b says nothing of a saved run" lacks "$out/sweep_answer.txt" \
+	"Against the saved run"
+
+# ---- several invocations: each one's crossovers checked ---------------------
+
+rc=0
+timeout "$limit" "$bin" suite -o "$tmp/inv" -s spinlock,mailbox -n 3 -w 0 -S tasks=200 \
+	--invocations 2 --sweep conditions_per_task=1,4 >"$tmp/inv.out" 2>&1 || rc=$?
+check "a sweep of two invocations exits 0 (got $rc)" eq "$rc" 0
+check "its answer says crossovers must show in each invocation" contains \
+	"$tmp/inv/sweep_answer.txt" "A crossover is stated only where each of the run's 2 invocations"
+check "a sweep of one invocation does not say so" lacks "$out/sweep_answer.txt" \
+	"invocations, judged on its own"
+
 # ---- one key: curves, oversubscription marked ------------------------------
 
 rc=0
