@@ -385,7 +385,8 @@ size_t dfb_sweep_crossovers(const struct dfb_sweep_grid *g, struct dfb_crossover
 	if (!g->ninv || !kept)
 		return n;
 	/* Every invocation grid's own crossovers, matched against these
-	 * one grid at a time. */
+	 * one grid at a time.  Out of memory, none is seen: the answer then
+	 * states nothing rather than everything. */
 	struct dfb_crossover *x = calloc(DFB_SWEEP_MAX_POINTS, sizeof(*x));
 	long *a_to_b = calloc(kept, sizeof(*a_to_b));
 	bool *used = calloc(DFB_SWEEP_MAX_POINTS, sizeof(*used));
