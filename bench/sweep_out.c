@@ -444,10 +444,9 @@ void dfb_write_sweep_answer(FILE *f, const struct dfb_sweep_run *sr, const struc
 			   "judged on its own rounds, shows it too (within one grid step).\n",
 			v.ninv);
 	else
-		fputs("One invocation: these verdicts are of one process, one memory layout and "
-		      "placement, and do not include how much a point moves between processes; "
-		      "--invocations 3 states only the crossovers every process shows, -b an "
-		      "earlier run says which repeat.\n",
+		fputs("One invocation: these verdicts are of one process and do not include how "
+		      "much a point moves between processes; --invocations 3 states only the "
+		      "crossovers every process shows, -b an earlier run says which repeat.\n",
 		      f);
 	if (best >= 0)
 		fprintf(f, "The best other candidate over the %s: %s (%ld of %ld points won, %ld "
