@@ -397,6 +397,32 @@ static double sched_cv(const struct dfb_strat_result *st)
 	return a.cv;
 }
 
+/* Lines "PREFIX SCENARIO / STRATEGY: ..." for every strategy whose Sched
+ * rounds form two levels (stats.h, dfb_two_levels): its median is the
+ * level with more rounds, and a change against it can jump between runs
+ * that are otherwise alike.  meta.txt (so the report) and the console. */
+static void print_two_levels(FILE *f, const struct suite *su, const char *prefix)
+{
+	for (size_t i = 0; i < su->res.nscen; i++) {
+		const struct dfb_scen_result *sc = &su->res.scen[i];
+		for (size_t s = 0; s < sc->nstrat; s++) {
+			const struct dfb_strat_result *st = &sc->strat[s];
+			double *x = malloc((st->n ? st->n : 1) * sizeof(*x)), lo, hi, up;
+			if (!x)
+				return;
+			dfb_strat_values(st, DFB_METRIC_SCHED, x);
+			qsort(x, st->n, sizeof(*x), dfb_cmp_double);
+			if (dfb_two_levels(x, st->n, &lo, &hi, &up))
+				fprintf(f, "%s%s / %s: its Sched rounds form two levels, about %.0f and "
+					   "%.0f us (%.0f%% in the upper): the median is the level that "
+					   "holds more rounds, and a change against it can jump between "
+					   "runs\n",
+					prefix, sc->name, st->name, lo, hi, up * 100.0);
+			free(x);
+		}
+	}
+}
+
 static void write_meta(FILE *f, const void *a)
 {
 	const struct suite *su = a;
@@ -465,6 +491,7 @@ static void write_meta(FILE *f, const void *a)
 					sc->name, sc->strat[s].name, cv * 100.0, NOISY_CV * 100.0);
 		}
 	}
+	print_two_levels(f, su, "warning: two levels: ");
 	for (size_t i = 0; i < su->nfail; i++)
 		fprintf(f, "warning: failed: %s: %s\n", su->fail[i].name, su->fail[i].msg);
 }
@@ -633,6 +660,7 @@ static void print_summary(FILE *f, const struct suite *su)
 				fprintf(f, " %17s\n", "-");
 		}
 	}
+	print_two_levels(f, su, "Two levels: ");
 }
 
 /* ---- one scenario ------------------------------------------------------------------- */

@@ -251,3 +251,53 @@ double dfb_t_test(const double *a, size_t na, const double *b, size_t nb)
 		return ma == mb ? 1.0 : 0.0;
 	return dfb_t_p_two_sided((mb - ma) / se, df);
 }
+
+/* 1.4826 MAD of the ascending values x[0..n) (scratch: n doubles). */
+static double robust_spread(const double *x, size_t n, double *scratch)
+{
+	double m = dfb_quantile_sorted(x, n, 0.5);
+	for (size_t i = 0; i < n; i++)
+		scratch[i] = fabs(x[i] - m);
+	qsort(scratch, n, sizeof(*scratch), dfb_cmp_double);
+	return 1.4826 * dfb_quantile_sorted(scratch, n, 0.5);
+}
+
+bool dfb_two_levels(const double *sorted, size_t n, double *lo, double *hi, double *upper)
+{
+	if (n < DFB_LEVELS_MIN_N)
+		return false;
+	double *scratch = malloc(n * sizeof(*scratch));
+	if (!scratch)
+		return false;
+	size_t first = (size_t)ceil(DFB_LEVELS_MIN_SHARE * (double)n);
+	size_t last = n - first;
+	double best = 0;
+	size_t at = 0;
+	for (size_t k = first; k <= last; k++) {
+		double s = fmax(robust_spread(sorted, k, scratch),
+				robust_spread(sorted + k, n - k, scratch));
+		if (!(s > 0))
+			continue;
+		double d = (dfb_quantile_sorted(sorted + k, n - k, 0.5) -
+			    dfb_quantile_sorted(sorted, k, 0.5)) / s;
+		if (d > best) {
+			best = d;
+			at = k;
+		}
+	}
+	free(scratch);
+	if (best < DFB_LEVELS_SEPARATION)
+		return false;
+	double a = dfb_quantile_sorted(sorted, at, 0.5);
+	double b = dfb_quantile_sorted(sorted + at, n - at, 0.5);
+	double w = (b - a) / 3;
+	size_t middle = 0;
+	for (size_t i = 0; i < n; i++)
+		middle += sorted[i] > a + w && sorted[i] < b - w;
+	if ((double)middle > DFB_LEVELS_MAX_MIDDLE * (double)n)
+		return false;
+	*lo = a;
+	*hi = b;
+	*upper = (double)(n - at) / (double)n;
+	return true;
+}

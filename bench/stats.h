@@ -59,4 +59,23 @@ double dfb_t_p_two_sided(double t, double df);
  * against b[0..nb); NaN when a side has fewer than two values. */
 double dfb_t_test(const double *a, size_t na, const double *b, size_t nb);
 
+/* Two levels in n ascending values (round times that switch between two
+ * regimes in streaks): the split into a lower and an upper group, each at
+ * least DFB_LEVELS_MIN_SHARE of the values, that maximises the distance
+ * between the groups' medians in units of the wider group's robust spread
+ * (1.4826 MAD); two levels when that distance is at least
+ * DFB_LEVELS_SEPARATION and at most DFB_LEVELS_MAX_MIDDLE of the values lie
+ * in the middle third between the two medians.  A median of such values is
+ * the level that holds more of them, so it can jump between runs.
+ * Thresholds from synthetic data: at n = 60, none of 300 normal, lognormal
+ * or normal-plus-outlier samples is flagged, 4 of 300 with an exponential
+ * tail; a 70/30 mixture 600 apart with spread 50 always is.  n below
+ * DFB_LEVELS_MIN_N: false.  *lo, *hi: the medians, *upper: the upper
+ * group's share (untouched when false). */
+#define DFB_LEVELS_MIN_N 40
+#define DFB_LEVELS_MIN_SHARE 0.15
+#define DFB_LEVELS_SEPARATION 5.0
+#define DFB_LEVELS_MAX_MIDDLE 0.10
+bool dfb_two_levels(const double *sorted, size_t n, double *lo, double *hi, double *upper);
+
 #endif

@@ -589,6 +589,11 @@ void dfb_sweep_regions(FILE *f, const struct dfb_sweep_grid *g, const char *base
 			fprintf(f, "%sthe difference below the MDE for %s", any ? "; " : "", b);
 			any = true;
 		}
+		if (class_ranges(b, sizeof(b), ax0, c, DFB_CELL_LEVELS)) {
+			fprintf(f, "%sno verdict (the rounds form two levels) for %s", any ? "; " : "",
+				b);
+			any = true;
+		}
 		if (class_ranges(b, sizeof(b), ax0, c, DFB_CELL_NONE))
 			fprintf(f, "%sno verdict (disturbed or missing) for %s", any ? "; " : "", b);
 		/* The crossovers of these rows: the same pattern, but the

@@ -78,9 +78,11 @@ void dfb_sweep_point_name(const struct dfb_sweep *sw, const char *base, size_t p
 /* ---- regions and crossovers ---------------------------------------------- */
 
 /* A cell's class: the candidate wins (its verdict: improved), loses
- * (regressed), the difference is below the MDE (within noise), or nothing
- * can be said (disturbed, indicative only, missing). */
-enum dfb_cell { DFB_CELL_NONE = 0, DFB_CELL_WIN, DFB_CELL_LOSE, DFB_CELL_NOISE };
+ * (regressed), the difference is below the MDE (within noise), nothing
+ * can be said (disturbed, indicative only, missing), or the rounds of
+ * either side form two levels (stats.h, dfb_two_levels), whose median
+ * can jump between runs: no verdict either, and named as such. */
+enum dfb_cell { DFB_CELL_NONE = 0, DFB_CELL_WIN, DFB_CELL_LOSE, DFB_CELL_NOISE, DFB_CELL_LEVELS };
 
 /* One pair's grid over a sweep: cls and change in row-major order, row r
  * (a value of axis 1, or the one row of a one-key sweep) holding the n0

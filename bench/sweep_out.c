@@ -174,9 +174,11 @@ static bool first_of_base(const struct dfb_sweep_run *sr, size_t i)
  * (pooled), and with several invocations each invocation's alone, every
  * set Holm-corrected over the same points; and room for the grids. */
 struct verdicts {
+	const struct dfb_results *res; /* the run's rounds */
 	const struct dfb_cmp_set *pooled;
 	struct dfb_cmp_set own;      /* pooled, when computed here */
 	struct dfb_cmp_set *inv;     /* ninv sets */
+	struct dfb_results *inv_res; /* ninv: each invocation's rounds */
 	size_t ninv;
 	const char *baseline;        /* rows against this baseline only; NULL: any */
 	enum dfb_cell *cls;          /* (1 + ninv) grids of DFB_SWEEP_MAX_POINTS */
@@ -186,10 +188,15 @@ struct verdicts {
 
 static void verdicts_free(struct verdicts *v)
 {
-	for (size_t k = 0; k < v->ninv; k++)
-		dfb_cmp_set_free(&v->inv[k]);
+	for (size_t k = 0; k < v->ninv; k++) {
+		if (v->inv)
+			dfb_cmp_set_free(&v->inv[k]);
+		if (v->inv_res)
+			dfb_results_free(&v->inv_res[k]);
+	}
 	dfb_cmp_set_free(&v->own);
 	free(v->inv);
+	free(v->inv_res);
 	free(v->cls);
 	free(v->change);
 	free(v->ig);
@@ -216,6 +223,7 @@ static int verdicts_init(struct verdicts *v, const struct dfb_results *res,
 			 const char *baseline)
 {
 	memset(v, 0, sizeof(*v));
+	v->res = res;
 	v->baseline = baseline;
 	v->pooled = pooled ? pooled : &v->own;
 	if (!pooled && judge(&v->own, res, only))
@@ -228,31 +236,48 @@ static int verdicts_init(struct verdicts *v, const struct dfb_results *res,
 		}
 	v->ninv = k_max > 1 ? k_max : 0;
 	v->inv = calloc(v->ninv + 1, sizeof(*v->inv));
+	v->inv_res = calloc(v->ninv + 1, sizeof(*v->inv_res));
 	v->ig = calloc(v->ninv + 1, sizeof(*v->ig));
 	v->cls = calloc((v->ninv + 1) * DFB_SWEEP_MAX_POINTS, sizeof(*v->cls));
 	v->change = calloc((v->ninv + 1) * DFB_SWEEP_MAX_POINTS, sizeof(*v->change));
-	if (!v->inv || !v->ig || !v->cls || !v->change)
+	if (!v->inv || !v->inv_res || !v->ig || !v->cls || !v->change)
 		goto fail;
-	for (size_t k = 0; k < v->ninv; k++) {
-		struct dfb_results one;
-		if (dfb_results_of_invocation(res, (unsigned)k + 1, &one))
+	for (size_t k = 0; k < v->ninv; k++)
+		if (dfb_results_of_invocation(res, (unsigned)k + 1, &v->inv_res[k]) ||
+		    judge(&v->inv[k], &v->inv_res[k], only ? only : res))
 			goto fail;
-		int rc = judge(&v->inv[k], &one, only ? only : res);
-		dfb_results_free(&one);
-		if (rc)
-			goto fail;
-	}
 	return 0;
 fail:
 	verdicts_free(v);
 	return -1;
 }
 
+/* Whether the Sched rounds of strategy `name` at point `scen` of res form
+ * two levels. */
+static bool two_levels(const struct dfb_results *res, const char *scen, const char *name)
+{
+	const struct dfb_scen_result *sc = dfb_results_find(res, scen);
+	const struct dfb_strat_result *st = sc ? dfb_scen_find_strategy(sc, name) : NULL;
+	if (!st || st->n < DFB_LEVELS_MIN_N)
+		return false;
+	double *x = malloc(st->n * sizeof(*x)), lo, hi, up;
+	if (!x)
+		return false;
+	dfb_strat_values(st, dfb_cmp_deciding_metric(sc->transport), x);
+	qsort(x, st->n, sizeof(*x), dfb_cmp_double);
+	bool two = dfb_two_levels(x, st->n, &lo, &hi, &up);
+	free(x);
+	return two;
+}
+
 /* The cells and changes of candidate `cand` over sweep w on base scenario
- * `base` by the comparisons cmp; false when no point of it ran. */
-static bool fill_grid(const struct dfb_sweep_run *sr, const struct dfb_cmp_set *cmp, size_t w,
-		      const char *base, const char *baseline, const char *cand, enum dfb_cell *cls,
-		      double *change)
+ * `base` by the comparisons cmp of the rounds res; false when no point of
+ * it ran.  A verdict whose either side's rounds form two levels is no
+ * verdict (DFB_CELL_LEVELS), its change unknown: the next run may find
+ * the other level. */
+static bool fill_grid(const struct dfb_sweep_run *sr, const struct dfb_results *res,
+		      const struct dfb_cmp_set *cmp, size_t w, const char *base,
+		      const char *baseline, const char *cand, enum dfb_cell *cls, double *change)
 {
 	bool any = false;
 	for (size_t p = 0; p < DFB_SWEEP_MAX_POINTS; p++) {
@@ -266,6 +291,11 @@ static bool fill_grid(const struct dfb_sweep_run *sr, const struct dfb_cmp_set *
 		const struct dfb_cmp_row *r = find_row_of(cmp, pt->name, baseline, cand);
 		cls[pt->point] = cell_of(r);
 		change[pt->point] = r ? r->c.change_pct : NAN;
+		if (cls[pt->point] != DFB_CELL_NONE &&
+		    (two_levels(res, pt->name, r->baseline) || two_levels(res, pt->name, cand))) {
+			cls[pt->point] = DFB_CELL_LEVELS;
+			change[pt->point] = NAN;
+		}
 		any |= r != NULL;
 	}
 	return any;
@@ -276,12 +306,12 @@ static bool fill_grid(const struct dfb_sweep_run *sr, const struct dfb_cmp_set *
 static bool grid_of(struct verdicts *v, const struct dfb_sweep_run *sr, size_t w,
 		    const char *base, const char *cand, struct dfb_sweep_grid *g)
 {
-	if (!fill_grid(sr, v->pooled, w, base, v->baseline, cand, v->cls, v->change))
+	if (!fill_grid(sr, v->res, v->pooled, w, base, v->baseline, cand, v->cls, v->change))
 		return false;
 	for (size_t k = 0; k < v->ninv; k++) {
 		enum dfb_cell *c = v->cls + (k + 1) * DFB_SWEEP_MAX_POINTS;
 		double *d = v->change + (k + 1) * DFB_SWEEP_MAX_POINTS;
-		fill_grid(sr, &v->inv[k], w, base, v->baseline, cand, c, d);
+		fill_grid(sr, &v->inv_res[k], &v->inv[k], w, base, v->baseline, cand, c, d);
 		v->ig[k] = (struct dfb_sweep_grid){.sw = &sr->sw[w], .cls = c, .change = d};
 	}
 	*g = (struct dfb_sweep_grid){.sw = &sr->sw[w], .cls = v->cls, .change = v->change,
@@ -437,7 +467,8 @@ void dfb_write_sweep_answer(FILE *f, const struct dfb_sweep_run *sr, const struc
 
 	fprintf(f, "Where each strategy wins against %s (Sched; a transport scenario: "
 		   "throughput), from the verdicts of each point (improved, regressed, within "
-		   "noise: below the MDE).\n",
+		   "noise: below the MDE); a point where either side's rounds form two levels "
+		   "has none (its median can jump to the other level in the next run).\n",
 		base);
 	if (v.ninv)
 		fprintf(f, "A crossover is stated only where each of the run's %zu invocations, "

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,6 +265,48 @@ START_TEST(mw_errors)
 }
 END_TEST
 
+/* Deterministic standard normal deviates (an LCG through Box-Muller), so
+ * that the samples are the same on every machine. */
+static double det_normal(uint64_t *state)
+{
+	*state = *state * 6364136223846793005ull + 1442695040888963407ull;
+	double u1 = ((double)(*state >> 11) + 1.0) / 9007199254740993.0;
+	*state = *state * 6364136223846793005ull + 1442695040888963407ull;
+	double u2 = (double)(*state >> 11) / 9007199254740992.0;
+	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+START_TEST(two_levels)
+{
+	double x[120];
+	double lo = -1, hi = -1, up = -1;
+	uint64_t st = 42;
+	/* One level, spread 50: not two, at any size. */
+	for (size_t n = 40; n <= 120; n += 40) {
+		for (size_t i = 0; i < n; i++)
+			x[i] = 1000 + 50 * det_normal(&st);
+		qsort(x, n, sizeof(x[0]), dfb_cmp_double);
+		ck_assert_msg(!dfb_two_levels(x, n, &lo, &hi, &up), "n %zu", n);
+	}
+	ck_assert(lo == -1 && hi == -1 && up == -1);
+	/* Rounds that switch between about 1050 and 1650 us, 30% in the
+	 * upper level (the mailbox rounds of docs/PERFORMANCE.md). */
+	for (size_t i = 0; i < 60; i++)
+		x[i] = (i % 10 < 3 ? 1650 : 1050) + 50 * det_normal(&st);
+	qsort(x, 60, sizeof(x[0]), dfb_cmp_double);
+	ck_assert(dfb_two_levels(x, 60, &lo, &hi, &up));
+	ck_assert_msg(fabs(lo - 1050) < 40 && fabs(hi - 1650) < 40, "%g %g", lo, hi);
+	ck_assert_msg(fabs(up - 0.3) < 0.05, "%g", up);
+	/* The same levels 250 apart with a filled middle: one wide level. */
+	for (size_t i = 0; i < 60; i++)
+		x[i] = 1050 + (double)i * 10;
+	qsort(x, 60, sizeof(x[0]), dfb_cmp_double);
+	ck_assert(!dfb_two_levels(x, 60, &lo, &hi, &up));
+	/* Too few values to tell. */
+	ck_assert(!dfb_two_levels(x, DFB_LEVELS_MIN_N - 1, &lo, &hi, &up));
+}
+END_TEST
+
 static Suite *stats_suite(void)
 {
 	Suite *s = suite_create("stats");
@@ -288,6 +331,11 @@ static Suite *stats_suite(void)
 	tcase_add_loop_test(tc, mw_scipy, 0, (int)NELEM(mw_cases));
 	tcase_add_test(tc, mw_errors);
 	tcase_add_test(tc, t_test_scipy);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("levels");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, two_levels);
 	suite_add_tcase(s, tc);
 	return s;
 }

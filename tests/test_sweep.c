@@ -393,6 +393,32 @@ START_TEST(crossover_every_invocation)
 }
 END_TEST
 
+/* A point whose rounds form two levels has no verdict: named as such, and
+ * no crossover leans on it. */
+START_TEST(two_level_cells)
+{
+	struct dfb_sweep sw = grid_sweep(4, 1);
+	enum dfb_cell cls[] = {W, DFB_CELL_LEVELS, L, L};
+	double ch[] = {-10, NAN, 20, 40};
+	struct dfb_sweep_grid g = {.sw = &sw, .cls = cls, .change = ch};
+	struct dfb_crossover xo[4];
+	/* Win, two levels, loss: the crossover is placed across the band. */
+	ck_assert_uint_eq(dfb_sweep_crossovers(&g, xo, NELEM(xo)), 1);
+	char *t = regions(&g);
+	ck_assert_msg(strstr(t, "no verdict (the rounds form two levels) for conditions_per_task = 4"),
+		      "%s", t);
+	free(t);
+	/* Two levels where the win was: no win left, so no crossover. */
+	cls[0] = DFB_CELL_LEVELS;
+	ck_assert_uint_eq(dfb_sweep_crossovers(&g, xo, NELEM(xo)), 0);
+	t = regions(&g);
+	ck_assert_msg(strstr(t, "no verdict (the rounds form two levels) for conditions_per_task <= 4"),
+		      "%s", t);
+	ck_assert_msg(!strstr(t, "crossover"), "%s", t);
+	free(t);
+}
+END_TEST
+
 static Suite *sweep_suite(void)
 {
 	Suite *s = suite_create("sweep");
@@ -409,6 +435,7 @@ static Suite *sweep_suite(void)
 	tcase_add_test(tc, crossover_rows_differ);
 	tcase_add_test(tc, crossover_agreement);
 	tcase_add_test(tc, crossover_every_invocation);
+	tcase_add_test(tc, two_level_cells);
 	suite_add_tcase(s, tc);
 	return s;
 }
