@@ -39,6 +39,24 @@ static double p999(const struct dfb_strat_result *st)
 	return (double)dfb_hist_quantile(&st->lat, 0.999);
 }
 
+/* Whether the Sched rounds of strategy `name` at point `scen` of res form
+ * two levels. */
+static bool two_levels(const struct dfb_results *res, const char *scen, const char *name)
+{
+	const struct dfb_scen_result *sc = dfb_results_find(res, scen);
+	const struct dfb_strat_result *st = sc ? dfb_scen_find_strategy(sc, name) : NULL;
+	if (!st || st->n < DFB_LEVELS_MIN_N)
+		return false;
+	double *x = malloc(st->n * sizeof(*x)), lo, hi, up;
+	if (!x)
+		return false;
+	dfb_strat_values(st, dfb_cmp_deciding_metric(sc->transport), x);
+	qsort(x, st->n, sizeof(*x), dfb_cmp_double);
+	bool two = dfb_two_levels(x, st->n, &lo, &hi, &up);
+	free(x);
+	return two;
+}
+
 /* The strategies of the run, as its first point has them (every point ran
  * the same ones). */
 static const struct dfb_scen_result *any_point(const struct dfb_sweep_run *sr,
@@ -70,7 +88,8 @@ void dfb_write_sweep_csv(FILE *f, const struct dfb_sweep_run *sr, const struct d
 {
 	fputs("sweep,scenario,base_scenario,key1,value1,key2,value2,baseline,candidate,metric,"
 	      "baseline_median,candidate_median,change_pct,ci_lo_pct,ci_hi_pct,p_value,"
-	      "p_threshold,mde_pct,verdict,baseline_p999_ns,candidate_p999_ns,p999_ratio\n",
+	      "p_threshold,mde_pct,verdict,baseline_p999_ns,candidate_p999_ns,p999_ratio,"
+	      "two_levels\n",
 	      f);
 	const struct dfb_scen_result *first = any_point(sr, res);
 	if (!first)
@@ -84,7 +103,7 @@ void dfb_write_sweep_csv(FILE *f, const struct dfb_sweep_run *sr, const struct d
 			fprintf(f, "%s,%s,", first->strat[0].name, first->strat[s].name);
 			if (!r || !sc) {
 				/* A failed point: its row says so, with no figures. */
-				fputs(",,,,,,,,,failed,,,\n", f);
+				fputs(",,,,,,,,,failed,,,,\n", f);
 				continue;
 			}
 			double pb = p999(dfb_scen_find_strategy(sc, r->baseline));
@@ -103,7 +122,11 @@ void dfb_write_sweep_csv(FILE *f, const struct dfb_sweep_run *sr, const struct d
 			dfb_csv_num(f, pc);
 			fputc(',', f);
 			dfb_csv_num(f, pb > 0 ? pc / pb : NAN);
-			fputc('\n', f);
+			/* Which side's rounds form two levels (the answer gives
+			 * the point no verdict). */
+			bool lb = two_levels(res, pt->name, r->baseline);
+			bool lc = two_levels(res, pt->name, r->candidate);
+			fprintf(f, ",%s\n", lb && lc ? "both" : lb ? "baseline" : lc ? "candidate" : "");
 		}
 	}
 }
@@ -250,24 +273,6 @@ static int verdicts_init(struct verdicts *v, const struct dfb_results *res,
 fail:
 	verdicts_free(v);
 	return -1;
-}
-
-/* Whether the Sched rounds of strategy `name` at point `scen` of res form
- * two levels. */
-static bool two_levels(const struct dfb_results *res, const char *scen, const char *name)
-{
-	const struct dfb_scen_result *sc = dfb_results_find(res, scen);
-	const struct dfb_strat_result *st = sc ? dfb_scen_find_strategy(sc, name) : NULL;
-	if (!st || st->n < DFB_LEVELS_MIN_N)
-		return false;
-	double *x = malloc(st->n * sizeof(*x)), lo, hi, up;
-	if (!x)
-		return false;
-	dfb_strat_values(st, dfb_cmp_deciding_metric(sc->transport), x);
-	qsort(x, st->n, sizeof(*x), dfb_cmp_double);
-	bool two = dfb_two_levels(x, st->n, &lo, &hi, &up);
-	free(x);
-	return two;
 }
 
 /* The cells and changes of candidate `cand` over sweep w on base scenario

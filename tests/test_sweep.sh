@@ -75,7 +75,7 @@ check "the estimate is printed before the run" has_line_re "$tmp/run.out" \
 	'^sweep: 4 points \(1 sweep\), 2 strategies, 4 rounds after 0 warm-up: estimated [0-9]+:[0-9]{2} '
 check "every point ran" contains "$tmp/run.out" "Benchmark complete: 4 passed, 0 failed"
 check "sweep.csv header" eq "$(head -n 1 "$out/sweep.csv")" \
-	sweep,scenario,base_scenario,key1,value1,key2,value2,baseline,candidate,metric,baseline_median,candidate_median,change_pct,ci_lo_pct,ci_hi_pct,p_value,p_threshold,mde_pct,verdict,baseline_p999_ns,candidate_p999_ns,p999_ratio
+	sweep,scenario,base_scenario,key1,value1,key2,value2,baseline,candidate,metric,baseline_median,candidate_median,change_pct,ci_lo_pct,ci_hi_pct,p_value,p_threshold,mde_pct,verdict,baseline_p999_ns,candidate_p999_ns,p999_ratio,two_levels
 check "sweep.csv: one row per point and pair" eq "$(lines "$out/sweep.csv")" 5
 check "sweep.csv: the point's keys and values" has_line_re "$out/sweep.csv" \
 	'^sweep,deferred_heavy/conditions_per_task=4/sched_threads=2,deferred_heavy,conditions_per_task,4,sched_threads,2,spinlock,mailbox,sched_us,[0-9.e+]+,[0-9.e+]+,'
