@@ -397,28 +397,26 @@ static double sched_cv(const struct dfb_strat_result *st)
 	return a.cv;
 }
 
-/* Lines "PREFIX SCENARIO / STRATEGY: ..." for every strategy whose Sched
- * rounds form two levels (stats.h, dfb_two_levels): its median is the
- * level with more rounds, and a change against it can jump between runs
- * that are otherwise alike.  meta.txt (so the report) and the console. */
+/* Lines "PREFIX SCENARIO / STRATEGY: ..." for every strategy whose rounds
+ * form two levels by the scenario's deciding metric (dfb_two_levels): its
+ * median is the level with more rounds, and a change against it can jump
+ * between runs that are otherwise alike.  meta.txt (so the report) and
+ * the console. */
 static void print_two_levels(FILE *f, const struct suite *su, const char *prefix)
 {
 	for (size_t i = 0; i < su->res.nscen; i++) {
 		const struct dfb_scen_result *sc = &su->res.scen[i];
+		enum dfb_metric m = dfb_cmp_deciding_metric(sc->transport);
+		const struct dfb_column *col = dfb_metric_col(m);
 		for (size_t s = 0; s < sc->nstrat; s++) {
-			const struct dfb_strat_result *st = &sc->strat[s];
-			double *x = malloc((st->n ? st->n : 1) * sizeof(*x)), lo, hi, up;
-			if (!x)
-				return;
-			dfb_strat_values(st, DFB_METRIC_SCHED, x);
-			qsort(x, st->n, sizeof(*x), dfb_cmp_double);
-			if (dfb_two_levels(x, st->n, &lo, &hi, &up))
-				fprintf(f, "%s%s / %s: its Sched rounds form two levels, about %.0f and "
-					   "%.0f us (%.0f%% in the upper): the median is the level that "
+			double lo, hi, up;
+			if (dfb_strat_two_levels(&sc->strat[s], m, &lo, &hi, &up))
+				fprintf(f, "%s%s / %s: its rounds form two levels by %s, about %.4g and "
+					   "%.4g %s (%.0f%% in the upper): the median is the level that "
 					   "holds more rounds, and a change against it can jump between "
 					   "runs\n",
-					prefix, sc->name, st->name, lo, hi, up * 100.0);
-			free(x);
+					prefix, sc->name, sc->strat[s].name, col->title, lo * col->scale,
+					hi * col->scale, col->shown_unit, up * 100.0);
 		}
 	}
 }

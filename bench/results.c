@@ -7,6 +7,7 @@
 
 #include "grow.h"
 #include "results.h"
+#include "stats.h"
 #include "topology.h"
 
 int dfb_metric_find(const char *name)
@@ -149,6 +150,21 @@ unsigned dfb_strat_invocations(const struct dfb_strat_result *st)
 double dfb_strat_disturbed_pct(const struct dfb_strat_result *st)
 {
 	return st->n ? (double)st->ndisturbed / (double)st->n * 100.0 : 0.0;
+}
+
+bool dfb_strat_two_levels(const struct dfb_strat_result *st, enum dfb_metric m, double *lo,
+			  double *hi, double *upper)
+{
+	if (st->n < DFB_LEVELS_MIN_N)
+		return false;
+	double *x = malloc(st->n * sizeof(*x));
+	if (!x)
+		return false;
+	dfb_strat_values(st, m, x);
+	qsort(x, st->n, sizeof(*x), dfb_cmp_double);
+	bool two = dfb_two_levels(x, st->n, lo, hi, upper);
+	free(x);
+	return two;
 }
 
 int dfb_results_of_invocation(const struct dfb_results *res, unsigned k, struct dfb_results *out)

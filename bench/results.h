@@ -112,6 +112,11 @@ void dfb_strat_values(const struct dfb_strat_result *st, enum dfb_metric m, doub
 unsigned dfb_strat_invocations(const struct dfb_strat_result *st);
 /* Percentage of st's rows marked disturbed. */
 double dfb_strat_disturbed_pct(const struct dfb_strat_result *st);
+/* Whether metric m of st's rounds forms two levels (stats.h,
+ * dfb_two_levels: the medians of the two into *lo and *hi, the upper's
+ * share into *upper). */
+bool dfb_strat_two_levels(const struct dfb_strat_result *st, enum dfb_metric m, double *lo,
+			  double *hi, double *upper);
 /* out: res with only the rounds of invocation k (every scenario and
  * strategy kept, maybe with no rounds; no histograms or texts).  0, or -1
  * when out of memory (out left empty). */

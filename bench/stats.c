@@ -252,30 +252,50 @@ double dfb_t_test(const double *a, size_t na, const double *b, size_t nb)
 	return dfb_t_p_two_sided((mb - ma) / se, df);
 }
 
-/* 1.4826 MAD of the ascending values x[0..n) (scratch: n doubles). */
-static double robust_spread(const double *x, size_t n, double *scratch)
+/* 1.4826 MAD of the ascending values x[0..n), n >= 1, in O(n) and without
+ * a copy: the deviations below the median, read downwards, and those above
+ * it, read upwards, are two ascending runs; merging them as far as their
+ * middle gives the median deviation (type 7, as dfb_quantile_sorted). */
+static double robust_spread(const double *x, size_t n)
 {
 	double m = dfb_quantile_sorted(x, n, 0.5);
-	for (size_t i = 0; i < n; i++)
-		scratch[i] = fabs(x[i] - m);
-	qsort(scratch, n, sizeof(*scratch), dfb_cmp_double);
-	return 1.4826 * dfb_quantile_sorted(scratch, n, 0.5);
+	size_t up = n / 2, down;
+	while (up > 0 && x[up - 1] >= m)
+		up--;
+	while (up < n && x[up] < m)
+		up++;
+	down = up; /* the next below is x[down - 1] */
+	double v1 = 0, v2 = 0;
+	for (size_t k = 0; k <= n / 2; k++) {
+		double d;
+		if (down > 0 && (up == n || m - x[down - 1] <= x[up] - m))
+			d = m - x[--down];
+		else
+			d = x[up++] - m;
+		if (k == (n - 1) / 2)
+			v1 = d;
+		if (k == n / 2)
+			v2 = d;
+	}
+	return 1.4826 * (v1 + v2) / 2;
 }
+
+/* At most this many splits are tried, evenly spaced: the levels of a
+ * real switch hold many rounds each, so the best split's neighbours score
+ * nearly as well, and the search stays O(n) per split. */
+#define LEVELS_MAX_SPLITS 128
 
 bool dfb_two_levels(const double *sorted, size_t n, double *lo, double *hi, double *upper)
 {
 	if (n < DFB_LEVELS_MIN_N)
 		return false;
-	double *scratch = malloc(n * sizeof(*scratch));
-	if (!scratch)
-		return false;
 	size_t first = (size_t)ceil(DFB_LEVELS_MIN_SHARE * (double)n);
 	size_t last = n - first;
+	size_t step = (last - first) / LEVELS_MAX_SPLITS + 1;
 	double best = 0;
 	size_t at = 0;
-	for (size_t k = first; k <= last; k++) {
-		double s = fmax(robust_spread(sorted, k, scratch),
-				robust_spread(sorted + k, n - k, scratch));
+	for (size_t k = first; k <= last; k += step) {
+		double s = fmax(robust_spread(sorted, k), robust_spread(sorted + k, n - k));
 		if (!(s > 0))
 			continue;
 		double d = (dfb_quantile_sorted(sorted + k, n - k, 0.5) -
@@ -285,7 +305,6 @@ bool dfb_two_levels(const double *sorted, size_t n, double *lo, double *hi, doub
 			at = k;
 		}
 	}
-	free(scratch);
 	if (best < DFB_LEVELS_SEPARATION)
 		return false;
 	double a = dfb_quantile_sorted(sorted, at, 0.5);

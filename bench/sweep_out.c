@@ -39,22 +39,14 @@ static double p999(const struct dfb_strat_result *st)
 	return (double)dfb_hist_quantile(&st->lat, 0.999);
 }
 
-/* Whether the Sched rounds of strategy `name` at point `scen` of res form
- * two levels. */
+/* Whether the rounds of strategy `name` at point `scen` of res form two
+ * levels by the deciding metric. */
 static bool two_levels(const struct dfb_results *res, const char *scen, const char *name)
 {
 	const struct dfb_scen_result *sc = dfb_results_find(res, scen);
 	const struct dfb_strat_result *st = sc ? dfb_scen_find_strategy(sc, name) : NULL;
-	if (!st || st->n < DFB_LEVELS_MIN_N)
-		return false;
-	double *x = malloc(st->n * sizeof(*x)), lo, hi, up;
-	if (!x)
-		return false;
-	dfb_strat_values(st, dfb_cmp_deciding_metric(sc->transport), x);
-	qsort(x, st->n, sizeof(*x), dfb_cmp_double);
-	bool two = dfb_two_levels(x, st->n, &lo, &hi, &up);
-	free(x);
-	return two;
+	double lo, hi, up;
+	return st && dfb_strat_two_levels(st, dfb_cmp_deciding_metric(sc->transport), &lo, &hi, &up);
 }
 
 /* The strategies of the run, as its first point has them (every point ran
