@@ -35,6 +35,7 @@
 /* A strategy whose Sched CV exceeds this is flagged noisy in meta.txt. */
 #define NOISY_CV 0.10
 #define MAX_SCENARIOS DFB_SWEEP_MAX_POINTS
+#define MAX_PASSES 100
 
 /* Exit status when the results could not be written. */
 #define EXIT_WRITE 3
@@ -69,6 +70,10 @@ static void suite_usage(FILE *f)
 		"                          strategy order shuffled in each; rounds.csv numbers\n"
 		"                          them; a comparison against a saved run needs %d or\n"
 		"                          more a side, else its verdict is indicative only\n"
+		"      --passes P          visit each scenario P times (1..%d), the rounds shared\n"
+		"                          out among the visits, -w warm-up rounds at each:\n"
+		"                          each scenario's rounds spread over the whole run\n"
+		"                          (a --sweep-set: %d unless -n is smaller)\n"
 		"      --seed N            seed of the shuffled orders (default: the time)\n"
 		"      --wait-quiet S      before each scenario, wait up to S seconds for other\n"
 		"                          processes to leave the machine (then run anyway)\n"
@@ -92,7 +97,8 @@ static void suite_usage(FILE *f)
 		"not be written\n",
 		SUITE_ROUNDS, QUICK_ROUNDS, SUITE_WARMUP, QUICK_WARMUP,
 		sizeof(quick_scenarios) / sizeof(quick_scenarios[0]), QUICK_ROUNDS, QUICK_WARMUP,
-		DFB_CMP_MIN_INVOCATIONS, dfb_sweep_set_names(), DFB_SWEEP_SET_ROUNDS,
+		DFB_CMP_MIN_INVOCATIONS, MAX_PASSES, DFB_SWEEP_SET_PASSES, dfb_sweep_set_names(),
+		DFB_SWEEP_SET_ROUNDS,
 		DFB_SWEEP_SET_WARMUP);
 }
 
@@ -107,7 +113,7 @@ static double now_s(void)
 
 struct progress {
 	bool tty;
-	size_t idx, count;          /* scenario idx (0-based) of count */
+	size_t idx, count;          /* scenario visit idx (0-based) of count */
 	double t_suite, t_scen, last;
 	double done_time;           /* seconds of the finished scenarios */
 	size_t done;                /* finished scenarios */
@@ -267,6 +273,7 @@ struct suite {
 	size_t nstrat;
 	size_t perm[DFB_MAX_STRATEGIES];    /* the order they run in */
 	unsigned invocations;               /* --invocations */
+	unsigned passes;                    /* --passes: visits to each scenario */
 	unsigned invocation;                /* of a child: its number; 0 in the parent */
 	int child_fd;                       /* of a child: where its results go; else -1 */
 	uint64_t seed;                      /* of the strategy orders */
@@ -451,7 +458,7 @@ static void write_meta(FILE *f, const void *a)
 	fputc('\n', f);
 	if (su->baseline)
 		fprintf(f, "baseline: %s\n", su->baseline);
-	fprintf(f, "invocations: %u\n", su->invocations);
+	fprintf(f, "invocations: %u\npasses: %u\n", su->invocations, su->passes);
 	if (su->ab)
 		fprintf(f, "ab: %s\n", su->ab);
 	if (su->invocations > 1) {
@@ -700,12 +707,20 @@ static void wait_quiet(struct suite *su, const char *name)
 		       name, waited, others, dfb_online_cpus());
 }
 
-/* Runs one loaded scenario; true when it passed. */
+/* Rounds of pass p (0-based): the suite's rounds shared out, the first
+ * passes taking one more when they do not divide. */
+static unsigned long pass_rounds(const struct suite *su, unsigned p)
+{
+	return su->rounds / su->passes + (p < su->rounds % su->passes);
+}
+
+/* Runs one loaded scenario, pass p of su->passes: its rounds merged into
+ * the scenario's earlier passes; true when it passed. */
 static bool run_scenario(struct suite *su, const struct dfb_scenario *sc, bool verbose,
-			 struct progress *prog)
+			 struct progress *prog, unsigned p)
 {
 	struct dfb_rounds rr = {.scenario = sc->name, .cfg = sc->config, .nstrat = su->nstrat,
-				.rounds = su->rounds, .warmup = su->warmup};
+				.rounds = pass_rounds(su, p), .warmup = su->warmup};
 	for (size_t s = 0; s < su->nstrat; s++) {
 		rr.strat[s] = su->strat[su->perm[s]];
 		rr.label[s] = su->label[su->perm[s]];
@@ -716,9 +731,11 @@ static bool run_scenario(struct suite *su, const struct dfb_scenario *sc, bool v
 	if (su->wait_quiet > 0)
 		wait_quiet(su, sc->name);
 	printf("\n=== %s (%zu/%zu", sc->name, prog->idx + 1, prog->count);
+	if (su->passes > 1)
+		printf(", pass %u of %u", p + 1, su->passes);
 	if (su->invocation)
 		printf(", invocation %u of %u", su->invocation, su->invocations);
-	printf("): %lu rounds after %lu warm-up, strategies", su->rounds, su->warmup);
+	printf("): %lu rounds after %lu warm-up, strategies", rr.rounds, su->warmup);
 	for (size_t s = 0; s < su->nstrat; s++)
 		printf("%s %s", s ? "," : "", dfb_rounds_label(&rr, s));
 	printf(" (interleaved) ===\n");
@@ -750,11 +767,11 @@ static bool run_scenario(struct suite *su, const struct dfb_scenario *sc, bool v
 	}
 	for (size_t s = 0; s < su->nstrat; s++) {
 		dfb_print_round_table_opt(stdout, sc->name, dfb_rounds_label(&rr, s),
-					  dfb_rounds_of(&rr, s), su->rounds, true);
+					  dfb_rounds_of(&rr, s), rr.rounds, true);
 		if (verbose)
-			dfb_print_counters(stdout, dfb_rounds_of(&rr, s), su->rounds);
+			dfb_print_counters(stdout, dfb_rounds_of(&rr, s), rr.rounds);
 		else
-			dfb_print_round_notes(stdout, dfb_rounds_of(&rr, s), su->rounds);
+			dfb_print_round_notes(stdout, dfb_rounds_of(&rr, s), rr.rounds);
 		dfb_print_overhead(stdout, &rr, s);
 	}
 	dfb_plan_print_binding(stdout, dfb_runtime_plan(rr.rt[0]));
@@ -763,6 +780,16 @@ static bool run_scenario(struct suite *su, const struct dfb_scenario *sc, bool v
 	if (!res) {
 		snprintf(msg, sizeof(msg), "out of memory for the results");
 		goto failed;
+	}
+	if (p > 0) {
+		/* A later pass: its rounds join the first pass's, which keeps
+		 * the scenario's file and placement. */
+		if (dfb_results_merge_last(&su->res)) {
+			snprintf(msg, sizeof(msg), "out of memory for the results");
+			goto failed;
+		}
+		ok = true;
+		goto out;
 	}
 	res->placement = placement_text(&rr);
 	res->scn_text = dfb_scenario_file_text(sc->name, sc->description,
@@ -826,11 +853,14 @@ static void sweep_estimate(const struct suite *su, const struct dfb_scenario *sc
 		}
 		/* A measured round runs twice when sampling is on (once with it
 		 * off, for the overhead figure); warm-up rounds once. */
-		double passes = scen[i].config.latency_sample ? 2.0 : 1.0;
-		double per_round = (t2 - t1) / passes;
-		total += (t1 - t0 + t3 - t2) * (double)su->nstrat +
+		double runs = scen[i].config.latency_sample ? 2.0 : 1.0;
+		double per_round = (t2 - t1) / runs;
+		/* Opening and closing the runtimes, and the warm-up, at every
+		 * pass. */
+		double np = (double)su->passes;
+		total += (t1 - t0 + t3 - t2) * (double)su->nstrat * np +
 			 per_round * (double)su->nstrat *
-				 ((double)su->warmup + passes * (double)su->rounds);
+				 ((double)su->warmup * np + runs * (double)su->rounds);
 	}
 	if (tty)
 		fputs("\r\033[K", stderr);
@@ -892,6 +922,29 @@ static void drop_scenario(struct dfb_results *res, const char *name)
 		res->nscen--;
 		return;
 	}
+}
+
+/* Every scenario of scen[], in su->passes passes over the list (a
+ * scenario that failed is not visited again); the failed ones' rounds of
+ * earlier passes dropped.  Returns how many passed. */
+static size_t run_passes(struct suite *su, const struct dfb_scenario *scen, size_t n,
+			 bool verbose)
+{
+	struct progress prog = {.tty = isatty(STDERR_FILENO) == 1, .count = n * su->passes,
+				.t_suite = now_s()};
+	for (unsigned p = 0; p < su->passes; p++)
+		for (size_t i = 0; i < n; i++) {
+			prog.idx = p * n + i;
+			if (p && count_failed(su, &scen[i], 1))
+				continue;
+			double t0 = now_s();
+			run_scenario(su, &scen[i], verbose, &prog, p);
+			prog.done_time += now_s() - t0;
+			prog.done++;
+		}
+	for (size_t f = 0; su->passes > 1 && f < su->nfail; f++)
+		drop_scenario(&su->res, su->fail[f].name);
+	return n - count_failed(su, scen, n);
 }
 
 /* One invocation k of the program `exe` (this one, or --ab's other
@@ -1031,7 +1084,7 @@ static int run_invocations(struct suite *su)
 int dfb_cmd_suite(int argc, char **argv)
 {
 	enum { OPT_QUICK = 256, OPT_INVOCATIONS, OPT_SEED, OPT_WAIT_QUIET, OPT_CHILD_FD,
-	       OPT_INVOCATION, OPT_AA, OPT_AB, OPT_SWEEP, OPT_SWEEP_SET };
+	       OPT_INVOCATION, OPT_AA, OPT_AB, OPT_SWEEP, OPT_SWEEP_SET, OPT_PASSES };
 	static const struct option opts[] = {
 		{"rounds", required_argument, NULL, 'n'},
 		{"warmup", required_argument, NULL, 'w'},
@@ -1043,6 +1096,7 @@ int dfb_cmd_suite(int argc, char **argv)
 		{"set", required_argument, NULL, 'S'},
 		{"quick", no_argument, NULL, OPT_QUICK},
 		{"invocations", required_argument, NULL, OPT_INVOCATIONS},
+		{"passes", required_argument, NULL, OPT_PASSES},
 		{"seed", required_argument, NULL, OPT_SEED},
 		{"wait-quiet", required_argument, NULL, OPT_WAIT_QUIET},
 		{"child-fd", required_argument, NULL, OPT_CHILD_FD},
@@ -1103,6 +1157,15 @@ int dfb_cmd_suite(int argc, char **argv)
 			if (k > 32)
 				return dfb_usage_error("--invocations: at most 32 (got %lu)", k);
 			su.invocations = (unsigned)k;
+			break;
+		}
+		case OPT_PASSES: {
+			unsigned long k;
+			if ((rc = dfb_parse_count("--passes", optarg, 1, &k)))
+				return rc;
+			if (k > MAX_PASSES)
+				return dfb_usage_error("--passes: at most %d (got %lu)", MAX_PASSES, k);
+			su.passes = (unsigned)k;
 			break;
 		}
 		case OPT_SEED: {
@@ -1220,6 +1283,13 @@ int dfb_cmd_suite(int argc, char **argv)
 		su.rounds = su.sweep.set ? DFB_SWEEP_SET_ROUNDS : quick ? QUICK_ROUNDS : SUITE_ROUNDS;
 	if (!warmup_given)
 		su.warmup = su.sweep.set ? DFB_SWEEP_SET_WARMUP : quick ? QUICK_WARMUP : SUITE_WARMUP;
+	if (!su.passes)
+		su.passes = su.sweep.set && su.rounds >= DFB_SWEEP_SET_PASSES ? DFB_SWEEP_SET_PASSES
+									  : 1;
+	if (su.passes > su.rounds)
+		return dfb_usage_error("--passes %u: more passes than rounds (%lu); each pass "
+				       "runs at least one",
+				       su.passes, su.rounds);
 
 	/* The scenario arguments, then every scenario loaded before anything
 	 * runs: a typo costs nothing. */
@@ -1346,13 +1416,7 @@ int dfb_cmd_suite(int argc, char **argv)
 		goto out;
 	if (su.child_fd >= 0) {
 		/* One invocation of a parent's --invocations: run, send, done. */
-		struct progress prog = {.tty = isatty(STDERR_FILENO) == 1, .count = nargs,
-					.t_suite = now_s()};
-		size_t passed = 0;
-		for (size_t i = 0; i < nargs; i++) {
-			prog.idx = i;
-			passed += run_scenario(&su, &scen[i], verbose, &prog);
-		}
+		size_t passed = run_passes(&su, scen, nargs, verbose);
 		fflush(stdout);
 		exit_code = passed == nargs ? DFB_EXIT_OK : DFB_EXIT_FAIL;
 		if (dfb_invoke_send(su.child_fd, &su.res, su.fail, su.nfail)) {
@@ -1393,6 +1457,12 @@ int dfb_cmd_suite(int argc, char **argv)
 	for (size_t s = 0; s < su.nstrat; s++)
 		printf("%s %s", s ? "," : "", suite_label(&su, s));
 	printf(" (interleaved; the first is the baseline)");
+	if (su.passes > 1) {
+		printf(", in %u passes over the scenarios (", su.passes);
+		if (su.rounds % su.passes)
+			printf("%lu or ", pass_rounds(&su, su.passes - 1));
+		printf("%lu rounds and %lu warm-up each)", pass_rounds(&su, 0), su.warmup);
+	}
 	if (su.invocations > 1)
 		printf(", %u invocations (separate processes, strategy order shuffled; seed %llu)",
 		       su.invocations, (unsigned long long)su.seed);
@@ -1412,16 +1482,7 @@ int dfb_cmd_suite(int argc, char **argv)
 		}
 		passed = nargs - count_failed(&su, scen, nargs);
 	} else {
-		struct progress prog = {.tty = isatty(STDERR_FILENO) == 1, .count = nargs,
-					.t_suite = now_s()};
-		for (size_t i = 0; i < nargs; i++) {
-			prog.idx = i;
-			double t0 = now_s();
-			if (run_scenario(&su, &scen[i], verbose, &prog))
-				passed++;
-			prog.done_time += now_s() - t0;
-			prog.done++;
-		}
+		passed = run_passes(&su, scen, nargs, verbose);
 	}
 	for (size_t i = 0; i < su.res.nscen && !su.aa; i++)
 		if (dfb_compare_within(&su.cmp, &su.res.scen[i]))

@@ -151,6 +151,51 @@ static struct dfb_strat_result *strat_in(struct dfb_scen_result *sc, const char 
 	return st;
 }
 
+/* Appends n rows (a byte image, so unaligned is fine) to st, their
+ * invocation set to `invocation` (0: kept), with their histogram and
+ * overhead; -1 when out of memory. */
+static int append_rows(struct dfb_strat_result *st, const void *rows, size_t n,
+		       unsigned invocation, const struct dfb_hist *lat,
+		       const struct dfb_overhead *ov)
+{
+	if (dfb_grow(&st->rows, &st->cap, st->n + n + 1, sizeof(*st->rows), 16))
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		struct dfb_round_row *w = &st->rows[st->n++];
+		memcpy(w, (const char *)rows + k * sizeof(*w), sizeof(*w));
+		if (invocation)
+			w->invocation = invocation;
+		st->ndisturbed += w->disturbed != 0;
+	}
+	dfb_hist_merge(&st->lat, lat);
+	dfb_overhead_merge(&st->overhead, ov);
+	return 0;
+}
+
+int dfb_results_merge_last(struct dfb_results *res)
+{
+	if (!res->nscen)
+		return 0;
+	struct dfb_scen_result *last = &res->scen[res->nscen - 1], *into = NULL;
+	for (size_t i = 0; i + 1 < res->nscen && !into; i++)
+		if (!strcmp(res->scen[i].name, last->name))
+			into = &res->scen[i];
+	if (!into)
+		return 0;
+	int rc = 0;
+	for (size_t s = 0; s < last->nstrat; s++) {
+		struct dfb_strat_result *from = &last->strat[s];
+		struct dfb_strat_result *st = strat_in(into, from->name);
+		if (!st || append_rows(st, from->rows, from->n, 0, &from->lat, &from->overhead))
+			rc = -1;
+		free(from->rows);
+	}
+	free(last->scn_text);
+	free(last->placement);
+	res->nscen--;
+	return rc;
+}
+
 int dfb_invoke_receive(const void *buf, size_t len, unsigned invocation,
 		       const char *const *order, size_t norder, struct dfb_results *into,
 		       struct dfb_failure **fail, size_t *nfail, char *msg, size_t msglen)
@@ -219,17 +264,8 @@ int dfb_invoke_receive(const void *buf, size_t len, unsigned invocation,
 			if (!take_into(&r, &lat, sizeof(lat)) || !take_into(&r, &ov, sizeof(ov)))
 				goto truncated;
 			struct dfb_strat_result *st = strat_in(sc, sname);
-			if (!st || dfb_grow(&st->rows, &st->cap, st->n + (size_t)nrows + 1,
-					    sizeof(*st->rows), 16))
+			if (!st || append_rows(st, rows, (size_t)nrows, invocation, &lat, &ov))
 				goto oom;
-			for (uint64_t k = 0; k < nrows; k++) {
-				struct dfb_round_row *w = &st->rows[st->n++];
-				memcpy(w, rows + k * sizeof(*w), sizeof(*w));
-				w->invocation = invocation;
-				st->ndisturbed += w->disturbed != 0;
-			}
-			dfb_hist_merge(&st->lat, &lat);
-			dfb_overhead_merge(&st->overhead, &ov);
 		}
 	}
 	if (h.nfail) {

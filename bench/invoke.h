@@ -39,6 +39,13 @@ int dfb_invoke_receive(const void *buf, size_t len, unsigned invocation,
  * interval spans both intervals. */
 void dfb_overhead_merge(struct dfb_overhead *o, const struct dfb_overhead *add);
 
+/* --passes: the last scenario of res (one pass's rounds) appended to the
+ * earlier scenario of the same name, as another process's rounds are by
+ * dfb_invoke_receive (invocation numbers kept), and dropped.  Nothing when
+ * it is the only one of its name.  Returns 0, or -1 when out of memory (the
+ * last scenario dropped all the same). */
+int dfb_results_merge_last(struct dfb_results *res);
+
 /* A permutation of 0..n-1 from seed (Fisher-Yates over splitmix64). */
 void dfb_shuffle_order(size_t *perm, size_t n, uint64_t seed);
 

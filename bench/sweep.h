@@ -63,6 +63,10 @@ const char *dfb_sweep_set_names(void);
 /* Rounds and warm-up rounds a built-in set runs unless -n / -w say. */
 #define DFB_SWEEP_SET_ROUNDS 60
 #define DFB_SWEEP_SET_WARMUP 3
+/* Passes a built-in set makes over its points unless --passes says (see
+ * README "Sweeps": the machine's speed changes over seconds, so each
+ * point's rounds are spread over the whole run). */
+#define DFB_SWEEP_SET_PASSES 10
 
 /* Points of sw (the product of its axes' value counts). */
 size_t dfb_sweep_npoints(const struct dfb_sweep *sw);

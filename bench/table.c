@@ -130,6 +130,14 @@ void dfb_print_round_notes(FILE *f, const struct dfb_round_result *r, size_t n)
 			(unsigned long long)dfb_hist_quantile(&lat, 0.99),
 			(unsigned long long)dfb_hist_quantile(&lat, 0.999),
 			(unsigned long long)lat.max);
+		struct dfb_counters c = {0};
+		for (size_t i = 0; i < n; i++)
+			dfb_counters_add(&c, &r[i].counters);
+		if (r[0].transport)
+			fprintf(f, "Pushes over 1 ms: %llu done at their first push call, %llu "
+				   "called again (refused: full, or the lock held)\n",
+				(unsigned long long)c.slow_pushes_first_call,
+				(unsigned long long)c.slow_pushes_retried);
 	}
 	double sched = 0;
 	for (size_t i = 0; i < n; i++)

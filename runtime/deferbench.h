@@ -271,7 +271,9 @@ const struct dfb_shape *dfb_shape_find(const char *name);
 	X(polls, "poll_and_complete passes that took the lock")                 \
 	X(poll_lock_misses, "poll_and_complete try-lock misses")                 \
 	X(dispatches, "subtasks dispatched to cores")                            \
-	X(dummy_completions, "dependency-only tasks completed without a core")
+	X(dummy_completions, "dependency-only tasks completed without a core")   \
+	X(slow_pushes_first_call, "timed transport pushes over 1 ms done at the strategy's first push call (where a call is one attempt, as spinlock's, mailbox's, mailbox-spsc's and wfcq's: the producer was held up inside it)") \
+	X(slow_pushes_retried, "timed transport pushes over 1 ms that called push again (refused: full, or the lock held)")
 
 struct dfb_counters {
 #define DFB_X(name, text) uint64_t name;

@@ -19,6 +19,9 @@
 #include "dfb_internal.h"
 
 #define SEQ_MASK ((1ull << DFB_TRANSPORT_SHIFT) - 1)
+/* A timed push slower than this is counted as slow, by kind (issue 9's
+ * mailbox-spsc goal is a worst push under 1 ms). */
+#define DFB_SLOW_PUSH_NS 1000000
 
 static inline uint64_t share(const struct dfb_runtime *rt, uint32_t p)
 {
@@ -132,13 +135,27 @@ static void *producer_main(void *arg)
 		};
 		const bool sampled = dfb_sampled(&me->sampler);
 		uint64_t t0 = sampled ? dfb_now_ns() : 0;
+		bool retried = false;
 		while (!s->transport_push(rt, me->id, &m, &me->c)) {
 			if (dfb_stopped(rt))
 				goto out;
+			retried = true;
 			dfb_spin_hint(rt->hint);
 		}
-		if (sampled)
-			dfb_hist_add(&me->lat, dfb_now_ns() - t0);
+		if (sampled) {
+			uint64_t ns = dfb_now_ns() - t0;
+			dfb_hist_add(&me->lat, ns);
+			/* Which a slow push was: one done at its first call or
+			 * one refused and called again.  Where a strategy's
+			 * call is one attempt (spinlock, mailbox, mailbox-spsc,
+			 * wfcq), the first kind was held up while it ran (the
+			 * producer descheduled inside the timed push), not by
+			 * another thread. */
+			if (ns > DFB_SLOW_PUSH_NS) {
+				me->c.slow_pushes_first_call += !retried;
+				me->c.slow_pushes_retried += retried;
+			}
+		}
 		/* relaxed: a progress count for the watchdog only. */
 		atomic_store_explicit(&me->progress, pushed + 1, memory_order_relaxed);
 	}

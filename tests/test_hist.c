@@ -358,9 +358,9 @@ START_TEST(counters_table)
 	ck_assert_uint_eq(dfb_ncounters, sizeof(struct dfb_counters) / sizeof(uint64_t));
 	ck_assert_str_eq(dfb_counter_info[0].name, "fin_events");
 	ck_assert_uint_eq(dfb_counter_info[0].offset, offsetof(struct dfb_counters, fin_events));
-	ck_assert_str_eq(dfb_counter_info[dfb_ncounters - 1].name, "dummy_completions");
+	ck_assert_str_eq(dfb_counter_info[dfb_ncounters - 1].name, "slow_pushes_retried");
 	ck_assert_uint_eq(dfb_counter_info[dfb_ncounters - 1].offset,
-			  offsetof(struct dfb_counters, dummy_completions));
+			  offsetof(struct dfb_counters, slow_pushes_retried));
 
 	struct dfb_counters a, b;
 	for (size_t i = 0; i < dfb_ncounters; i++) {

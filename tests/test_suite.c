@@ -480,7 +480,7 @@ static const char *const rounds_header =
 	"scenario,strategy,invocation,round,host_us,total_us,sched_us,orch_us,tasks,subtasks,"
 	"fin_events,registrations,inline_completions,consumer_completions,lock_misses,"
 	"mailbox_full_retries,cas_retries,drained_msgs,polls,poll_lock_misses,dispatches,"
-	"dummy_completions,peak_wait_entries,lat_count,lat_p50_ns,lat_p90_ns,lat_p99_ns,"
+	"dummy_completions,slow_pushes_first_call,slow_pushes_retried,peak_wait_entries,lat_count,lat_p50_ns,lat_p90_ns,lat_p99_ns,"
 	"lat_p999_ns,lat_max_ns,throughput_msgs_per_s,other_cpu_ms,steal_ms,nivcsw,load1,"
 	"others_pct,disturbed";
 

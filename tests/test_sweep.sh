@@ -52,6 +52,9 @@ usage_case "a third key" "at most 2 keys" --sweep sched_threads=1,2 --sweep kern
 usage_case "the same key twice" "given twice" --sweep sched_threads=1,2 --sweep sched_threads=3
 usage_case "unknown set" "no set 'nonesuch'" --sweep-set nonesuch
 usage_case "sweep and set" "do not go together" --sweep sched_threads=1,2 --sweep-set regimes
+usage_case "more passes than rounds" "more passes than rounds" --sweep sched_threads=1,2 \
+	--passes 3
+usage_case "too many passes" "at most 100" --sweep sched_threads=1,2 --passes 101
 usage_case "a point the runtime refuses" "sweep point deferred_heavy/window=3" \
 	--sweep window=3,16
 rc=0
@@ -126,6 +129,23 @@ check "its answer says crossovers must show in each invocation" contains \
 	"$tmp/inv/sweep_answer.txt" "A crossover is stated only where each of the run's 2 invocations"
 check "a sweep of one invocation does not say so" lacks "$out/sweep_answer.txt" \
 	"invocations, judged on its own"
+
+# ---- passes: each point visited again, its rounds merged -------------------
+
+rc=0
+timeout "$limit" "$bin" suite -o "$tmp/pass" -s spinlock,mailbox -n 5 -w 0 -S tasks=200 \
+	--passes 2 --sweep conditions_per_task=1,4 >"$tmp/pass.out" 2>&1 || rc=$?
+check "a sweep in two passes exits 0 (got $rc)" eq "$rc" 0
+check "it visits the first point in the second pass" contains "$tmp/pass.out" \
+	"=== deferred_heavy/conditions_per_task=1 (3/4, pass 2 of 2): 2 rounds"
+check "the first pass runs the extra round" contains "$tmp/pass.out" \
+	"=== deferred_heavy/conditions_per_task=4 (2/4, pass 1 of 2): 3 rounds"
+check "rounds.csv: five rounds of each strategy at each point, numbered 0..4" eq \
+	"$(awk -F, 'NR > 1 { n[$1 "," $2]++; r[$1 "," $2 "," $4]++ }
+		END { for (k in n) if (n[k] != 5) bad++; for (k in r) if (r[k] != 1) bad++
+		      print bad + 0 " " length(n) }' "$tmp/pass/rounds.csv")" "0 4"
+check "sweep.csv: each point once" eq "$(lines "$tmp/pass/sweep.csv")" 3
+check "meta.txt records the passes" has_line_re "$tmp/pass/meta.txt" '^passes: 2$'
 
 # ---- one key: curves, oversubscription marked ------------------------------
 

@@ -191,6 +191,40 @@ START_TEST(invocation_stream_round_trip)
 }
 END_TEST
 
+/* --passes: a later pass's rounds join the first pass's scenario. */
+START_TEST(passes_merge)
+{
+	const char *order[2] = {"spinlock", "mailbox"};
+	const char *shuffled[2] = {"mailbox", "spinlock"};
+	struct dfb_results res = {0};
+	fill(&res, "a", order, 2, 3, 1000);
+	fill(&res, "b", order, 2, 3, 5000);
+	ck_assert_int_eq(dfb_results_merge_last(&res), 0); /* "b" is the only b: kept */
+	ck_assert_uint_eq(res.nscen, 2);
+	fill(&res, "a", shuffled, 2, 2, 2000); /* pass 2 of "a", in another order */
+	ck_assert_int_eq(dfb_results_merge_last(&res), 0);
+	ck_assert_uint_eq(res.nscen, 2);
+	const struct dfb_scen_result *sc = &res.scen[0];
+	ck_assert_str_eq(sc->name, "a");
+	ck_assert_uint_eq(sc->nstrat, 2);
+	ck_assert_str_eq(sc->strat[0].name, "spinlock");
+	ck_assert_uint_eq(sc->strat[0].n, 5);
+	ck_assert_uint_eq(sc->strat[1].n, 5);
+	/* The first pass's rows, then the second's: spinlock ran second (2 * 2000). */
+	ck_assert(sc->strat[0].rows[2].m[DFB_METRIC_SCHED] == 1002.0);
+	ck_assert(sc->strat[0].rows[3].m[DFB_METRIC_SCHED] == 4000.0);
+	ck_assert(sc->strat[1].rows[3].m[DFB_METRIC_SCHED] == 2000.0);
+	ck_assert_uint_eq(sc->strat[0].rows[4].invocation, 1);
+	ck_assert_uint_eq(sc->strat[0].ndisturbed, 2);
+	ck_assert_uint_eq(sc->strat[0].lat.count, 5);
+	ck_assert_uint_eq(sc->strat[0].overhead.rounds, 5);
+	ck_assert_str_eq(sc->placement, "== plan ==\n");
+	ck_assert_str_eq(res.scen[1].name, "b");
+	ck_assert_uint_eq(res.scen[1].strat[0].n, 3);
+	dfb_results_free(&res);
+}
+END_TEST
+
 START_TEST(shuffled_orders)
 {
 	size_t seen[2] = {0};
@@ -309,6 +343,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("invocations");
 	tcase_add_test(tc, invocation_stream_round_trip);
+	tcase_add_test(tc, passes_merge);
 	tcase_add_test(tc, shuffled_orders);
 	tcase_add_test(tc, between_run_margin);
 	suite_add_tcase(s, tc);
