@@ -115,8 +115,8 @@ struct progress {
 	bool tty;
 	size_t idx, count;          /* scenario visit idx (0-based) of count */
 	double t_suite, t_scen, last;
-	double done_time;           /* seconds of the finished scenarios */
-	size_t done;                /* finished scenarios */
+	double done_time;           /* seconds of the finished visits */
+	size_t done;                /* finished visits (scenario x pass) */
 	bool shown;
 };
 

@@ -131,7 +131,7 @@ void dfb_print_round_notes(FILE *f, const struct dfb_round_result *r, size_t n)
 			(unsigned long long)dfb_hist_quantile(&lat, 0.999),
 			(unsigned long long)lat.max);
 		struct dfb_counters c = {0};
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; r[0].transport && i < n; i++)
 			dfb_counters_add(&c, &r[i].counters);
 		if (r[0].transport)
 			fprintf(f, "Pushes over 1 ms: %llu done at their first push call, %llu "
