@@ -490,6 +490,57 @@ size_t dfb_sweep_match_crossovers(const struct dfb_crossover *a, size_t na,
 	return pairs;
 }
 
+static bool significant(enum dfb_cell c)
+{
+	return c == DFB_CELL_WIN || c == DFB_CELL_LOSE;
+}
+
+bool dfb_sweep_half_boundary(const struct dfb_sweep_grid *g, const struct dfb_crossover *x,
+			     size_t *at)
+{
+	const size_t n0 = ncols(g);
+	if (x->row >= nrows(g) || n0 < 2)
+		return false;
+	const enum dfb_cell *c = g->cls + x->row * n0;
+	const enum dfb_cell left = x->to_lose ? DFB_CELL_WIN : DFB_CELL_LOSE;
+	const enum dfb_cell right = x->to_lose ? DFB_CELL_LOSE : DFB_CELL_WIN;
+	size_t best = n0, bestd = 2;
+	for (size_t j = x->lo > 0 ? x->lo - 1 : 0; j + 1 < n0 && j <= x->lo + 1; j++) {
+		if (significant(c[j]) == significant(c[j + 1]))
+			continue;
+		bool fits = true;
+		for (size_t i = 0; i < n0 && fits; i++)
+			if (significant(c[i]))
+				fits = c[i] == (i <= j ? left : right);
+		size_t d = j > x->lo ? j - x->lo : x->lo - j;
+		if (fits && d < bestd) {
+			bestd = d;
+			best = j;
+		}
+	}
+	if (best == n0)
+		return false;
+	*at = best;
+	return true;
+}
+
+const char *dfb_sweep_cell_word(enum dfb_cell c, const char *faster, const char *slower)
+{
+	switch (c) {
+	case DFB_CELL_WIN:
+		return faster;
+	case DFB_CELL_LOSE:
+		return slower;
+	case DFB_CELL_NOISE:
+		return "within noise";
+	case DFB_CELL_LEVELS:
+		return "two levels";
+	case DFB_CELL_NONE:
+		break;
+	}
+	return "no verdict";
+}
+
 /* "KEY <= v", "KEY >= v", "KEY = v" or "KEY v..w" for the run [a, b] of
  * the n values of ax. */
 static void range_text(char *buf, size_t len, const struct dfb_sweep_axis *ax, size_t a,

@@ -141,6 +141,22 @@ size_t dfb_sweep_match_crossovers(const struct dfb_crossover *a, size_t na,
 				  const struct dfb_crossover *b, size_t nb, long *a_to_b,
 				  bool *b_used);
 
+/* A crossover x of one run that the other run's grid g does not state:
+ * whether g still bounds the same regions there, with one side of the
+ * boundary not significant in g (within noise, two levels, or no verdict):
+ * on x's row, a step j at most one grid step from x->lo such that every
+ * significant cell of g up to j is of x's left side (a win where x goes to
+ * slower), every one from j + 1 on of its right side, and one of the two
+ * cells at j and j + 1 is significant and the other not.  The closest such
+ * j into *at; false when there is none.  What it tells apart: two runs that
+ * place the boundary alike but differ on whether one point clears the MDE,
+ * from two runs that place it differently or contradict each other. */
+bool dfb_sweep_half_boundary(const struct dfb_sweep_grid *g, const struct dfb_crossover *x,
+			     size_t *at);
+/* A cell's class in words: "faster"/"slower" (the caller's), "within
+ * noise", "two levels", "no verdict". */
+const char *dfb_sweep_cell_word(enum dfb_cell c, const char *faster, const char *slower);
+
 /* The regions in words, one paragraph for the pair: where `cand` wins
  * against `base`, where it loses, where the difference is below the MDE,
  * and the crossovers, by ranges of axis 0 per group of axis-1 values with

@@ -329,10 +329,32 @@ static size_t stated_crossovers(const struct dfb_sweep_grid *g, struct dfb_cross
 	return kept;
 }
 
+/* " (the other run: KEY = a W, KEY = b W')" when grid `other` bounds the
+ * same regions as x there with one side not significant (a half boundary);
+ * empty otherwise. */
+static bool half_text(char *buf, size_t len, const struct dfb_sweep_grid *other,
+		      const struct dfb_crossover *x, const char *who)
+{
+	size_t j;
+	buf[0] = 0;
+	if (!dfb_sweep_half_boundary(other, x, &j))
+		return false;
+	const struct dfb_sweep_axis *ax = &other->sw->ax[0];
+	const enum dfb_cell *c = other->cls + x->row * ax->n;
+	snprintf(buf, len, "; %s: %s = %s %s, %s = %s %s, the same boundary with one side not "
+			   "significant",
+		 who, ax->key, ax->val[j], dfb_sweep_cell_word(c[j], "faster", "slower"), ax->key,
+		 ax->val[j + 1], dfb_sweep_cell_word(c[j + 1], "faster", "slower"));
+	return true;
+}
+
 /* The crossovers this run states against those the saved run states
  * (judged as it judged itself, over this run's points), candidate by
  * candidate, and the counts: issue 11's "run twice, the stated crossovers
- * agree within one grid step". */
+ * agree within one grid step".  A crossover only one run states is told
+ * apart when the other run places the same boundary with one side of it
+ * not significant (dfb_sweep_half_boundary): a point that cleared the MDE
+ * in one run and not the other, not a boundary that moved. */
 static void write_saved_agreement(FILE *f, const struct dfb_sweep_run *sr,
 				  const struct dfb_results *res, struct verdicts *now,
 				  const char *baseline, const char *const *cands, size_t ncand)
@@ -341,7 +363,7 @@ static void write_saved_agreement(FILE *f, const struct dfb_sweep_run *sr,
 	struct dfb_crossover *a = calloc(MAX_XO, sizeof(*a)), *b = calloc(MAX_XO, sizeof(*b));
 	long *a_to_b = calloc(MAX_XO, sizeof(*a_to_b));
 	bool *b_used = calloc(MAX_XO, sizeof(*b_used));
-	size_t agree = 0, only_this = 0, only_saved = 0;
+	size_t agree = 0, only_this = 0, only_saved = 0, half = 0;
 	bool have_then = !verdicts_init(&then, sr->saved, NULL, res, baseline);
 	if (!a || !b || !a_to_b || !b_used || !have_then) {
 		fputs("\nout of memory for the crossovers against the saved run\n", f);
@@ -358,19 +380,19 @@ static void write_saved_agreement(FILE *f, const struct dfb_sweep_run *sr,
 			if (pt->sweep != w || !first_of_base(sr, i))
 				continue;
 			for (size_t c = 0; c < ncand; c++) {
-				struct dfb_sweep_grid g;
+				struct dfb_sweep_grid g, gs;
 				if (!grid_of(now, sr, w, pt->base, cands[c], &g))
 					continue;
 				size_t na = stated_crossovers(&g, a);
-				if (!grid_of(&then, sr, w, pt->base, cands[c], &g)) {
+				if (!grid_of(&then, sr, w, pt->base, cands[c], &gs)) {
 					fprintf(f, "- %s (%s), %s: the saved run has no %s against %s "
 						   "here\n",
 						sw->name, pt->base, cands[c], cands[c], baseline);
 					continue;
 				}
-				size_t nb = stated_crossovers(&g, b);
+				size_t nb = stated_crossovers(&gs, b);
 				dfb_sweep_match_crossovers(a, na, b, nb, a_to_b, b_used);
-				char xa[300], xb[300];
+				char xa[300], xb[300], hb[400];
 				for (size_t k = 0; k < na; k++) {
 					dfb_sweep_crossover_text(xa, sizeof(xa), sw, &a[k], true,
 								 "faster", "slower");
@@ -383,7 +405,9 @@ static void write_saved_agreement(FILE *f, const struct dfb_sweep_run *sr,
 						fprintf(f, "agrees (saved run: %s)\n", xb);
 						agree++;
 					} else {
-						fputs("only in this run\n", f);
+						half += half_text(hb, sizeof(hb), &gs, &a[k],
+								  "the saved run");
+						fprintf(f, "only in this run%s\n", hb);
 						only_this++;
 					}
 				}
@@ -392,16 +416,18 @@ static void write_saved_agreement(FILE *f, const struct dfb_sweep_run *sr,
 						continue;
 					dfb_sweep_crossover_text(xb, sizeof(xb), sw, &b[k], true,
 								 "faster", "slower");
-					fprintf(f, "- %s (%s), %s: %s: only in the saved run\n",
-						sw->name, pt->base, cands[c], xb);
+					half += half_text(hb, sizeof(hb), &g, &b[k], "this run");
+					fprintf(f, "- %s (%s), %s: %s: only in the saved run%s\n",
+						sw->name, pt->base, cands[c], xb, hb);
 					only_saved++;
 				}
 			}
 		}
 	}
 	fprintf(f, "Crossovers: %zu agree within one grid step, %zu only in this run, %zu only in "
-		   "the saved run.\n",
-		agree, only_this, only_saved);
+		   "the saved run; of those %zu, %zu where the other run has the same boundary "
+		   "with one side not significant.\n",
+		agree, only_this, only_saved, only_this + only_saved, half);
 out:
 	if (have_then)
 		verdicts_free(&then);

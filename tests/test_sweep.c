@@ -344,6 +344,53 @@ START_TEST(crossover_agreement)
 }
 END_TEST
 
+/* A crossover one run states and the other does not: the other run may
+ * still bound the same regions there with one side not significant (a
+ * point that cleared the MDE in one run only), or place its boundary
+ * elsewhere, or contradict it. */
+START_TEST(crossover_half_boundary)
+{
+	struct dfb_sweep sw = grid_sweep(4, 2); /* 1, 4, 16, 64 x sched_threads 1..2 */
+	/* This run: row 0 faster at 16, slower at 64 (to slower, lo 2). */
+	const struct dfb_crossover x = {.row = 0, .lo = 2, .hi = 3, .to_lose = true};
+	size_t at = 99;
+	struct dfb_sweep_grid g = {.sw = &sw};
+	/* The other: 16 within noise, 64 slower: the same boundary, half. */
+	enum dfb_cell c1[] = {N, N, N, L, W, W, W, W};
+	g.cls = c1;
+	ck_assert(dfb_sweep_half_boundary(&g, &x, &at));
+	ck_assert_uint_eq(at, 2);
+	/* Faster up to 4, within noise from 16: the win ends one step
+	 * before; still within one grid step. */
+	enum dfb_cell c2[] = {W, W, N, N, L, L, L, L};
+	g.cls = c2;
+	ck_assert(dfb_sweep_half_boundary(&g, &x, &at));
+	ck_assert_uint_eq(at, 1);
+	/* Slower already at 4: a contradiction, not a half boundary. */
+	enum dfb_cell c3[] = {N, L, N, L, N, N, N, N};
+	g.cls = c3;
+	ck_assert(!dfb_sweep_half_boundary(&g, &x, &at));
+	/* Faster at 1 only, noise after: the boundary two steps away. */
+	enum dfb_cell c4[] = {W, N, N, N, N, N, N, N};
+	g.cls = c4;
+	ck_assert(!dfb_sweep_half_boundary(&g, &x, &at));
+	/* Nothing significant on the row: no boundary at all. */
+	enum dfb_cell c5[] = {N, DFB_CELL_LEVELS, U, N, W, L, W, L};
+	g.cls = c5;
+	ck_assert(!dfb_sweep_half_boundary(&g, &x, &at));
+	/* The way back (to faster) reads the sides the other way round; two
+	 * levels count as not significant. */
+	const struct dfb_crossover back = {.row = 1, .lo = 0, .hi = 1, .to_lose = false};
+	enum dfb_cell c6[] = {N, N, N, N, L, DFB_CELL_LEVELS, W, W};
+	g.cls = c6;
+	ck_assert(dfb_sweep_half_boundary(&g, &back, &at));
+	ck_assert_uint_eq(at, 0);
+	ck_assert_str_eq(dfb_sweep_cell_word(c6[5], "faster", "slower"), "two levels");
+	ck_assert_str_eq(dfb_sweep_cell_word(U, "faster", "slower"), "no verdict");
+	ck_assert_str_eq(dfb_sweep_cell_word(L, "more", "less"), "less");
+}
+END_TEST
+
 /* Several invocations: a crossover is stated only where every
  * invocation's own grid shows it (within one step); the others are named
  * apart with how many show them. */
@@ -434,6 +481,7 @@ static Suite *sweep_suite(void)
 	tcase_add_test(tc, crossover_two_keys);
 	tcase_add_test(tc, crossover_rows_differ);
 	tcase_add_test(tc, crossover_agreement);
+	tcase_add_test(tc, crossover_half_boundary);
 	tcase_add_test(tc, crossover_every_invocation);
 	tcase_add_test(tc, two_level_cells);
 	suite_add_tcase(s, tc);

@@ -115,7 +115,7 @@ check "a sweep against a saved sweep exits 0 (got $rc)" eq "$rc" 0
 check "the answer sets this run's crossovers beside the saved run's" has_line_re \
 	"$tmp/again/sweep_answer.txt" '^Against the saved run .*: the crossovers each run states'
 check "the answer counts them" has_line_re "$tmp/again/sweep_answer.txt" \
-	'^Crossovers: [0-9]+ agree within one grid step, [0-9]+ only in this run, [0-9]+ only in the saved run\.$'
+	'^Crossovers: [0-9]+ agree within one grid step, [0-9]+ only in this run, [0-9]+ only in the saved run; of those [0-9]+, [0-9]+ where the other run has the same boundary with one side not significant\.$'
 check "a sweep without -b says nothing of a saved run" lacks "$out/sweep_answer.txt" \
 	"Against the saved run"
 
