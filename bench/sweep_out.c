@@ -329,9 +329,9 @@ static size_t stated_crossovers(const struct dfb_sweep_grid *g, struct dfb_cross
 	return kept;
 }
 
-/* " (the other run: KEY = a W, KEY = b W')" when grid `other` bounds the
- * same regions as x there with one side not significant (a half boundary);
- * empty otherwise. */
+/* "; WHO: KEY = a W, KEY = b W', the same boundary ..." into buf, and true,
+ * when grid `other` bounds the same regions as x there with one side not
+ * significant (a half boundary); buf empty and false otherwise. */
 static bool half_text(char *buf, size_t len, const struct dfb_sweep_grid *other,
 		      const struct dfb_crossover *x, const char *who)
 {
