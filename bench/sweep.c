@@ -369,6 +369,12 @@ static size_t nrows(const struct dfb_sweep_grid *g)
 	return g->sw->nax > 1 ? g->sw->ax[1].n : 1;
 }
 
+/* A verdict either way: the candidate wins or loses. */
+static bool significant(enum dfb_cell c)
+{
+	return c == DFB_CELL_WIN || c == DFB_CELL_LOSE;
+}
+
 /* The crossovers of g's own verdicts (its invocation grids aside). */
 static size_t own_crossovers(const struct dfb_sweep_grid *g, struct dfb_crossover *out,
 			     size_t max);
@@ -417,7 +423,7 @@ static size_t own_crossovers(const struct dfb_sweep_grid *g, struct dfb_crossove
 		 * loss (or a loss and the next win) lies one crossover. */
 		size_t prev = n0;
 		for (size_t i = 0; i < n0; i++) {
-			if (c[i] != DFB_CELL_WIN && c[i] != DFB_CELL_LOSE)
+			if (!significant(c[i]))
 				continue;
 			if (prev < n0 && c[prev] != c[i]) {
 				/* The first sign flip of the estimates inside
@@ -488,11 +494,6 @@ size_t dfb_sweep_match_crossovers(const struct dfb_crossover *a, size_t na,
 		}
 	}
 	return pairs;
-}
-
-static bool significant(enum dfb_cell c)
-{
-	return c == DFB_CELL_WIN || c == DFB_CELL_LOSE;
 }
 
 bool dfb_sweep_half_boundary(const struct dfb_sweep_grid *g, const struct dfb_crossover *x,
