@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "results.h"
 #include "rounds.h"
 #include "scenario.h"
 #include "topology.h"
@@ -202,6 +203,11 @@ int dfb_cmd_run(int argc, char **argv)
 		dfb_print_overhead(stdout, &rr, s);
 	}
 	dfb_plan_print_binding(stdout, dfb_runtime_plan(rr.rt[0])); /* placement (topology.c) */
+	struct dfb_results res = {0};
+	const struct dfb_scen_result *rsc = dfb_results_add_rounds(&res, &rr);
+	if (rsc)
+		dfb_xpu_report(stdout, rsc, "machine: ", false); /* xpu.h */
+	dfb_results_free(&res);
 	struct rusage ru;
 	if (!getrusage(RUSAGE_SELF, &ru))
 		printf("\nPeak resident memory of the process: %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);

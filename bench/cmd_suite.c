@@ -421,9 +421,13 @@ static void print_two_levels(FILE *f, const struct suite *su, const char *prefix
 				fprintf(f, "%s%s / %s: its rounds form two levels by %s, about %.4g and "
 					   "%.4g %s (%.0f%% in the upper): the median is the level that "
 					   "holds more rounds, and a change against it can jump between "
-					   "runs\n",
+					   "runs%s\n",
 					prefix, sc->name, sc->strat[s].name, col->title, lo * col->scale,
-					hi * col->scale, col->shown_unit, up * 100.0);
+					hi * col->scale, col->shown_unit, up * 100.0,
+					sc->strat[s].n && isnan(sc->strat[s].rows[0].xpu_ns)
+						? " (-S xpu_probe=1 records, round by round, whether the "
+						  "machine's PUs were near or far apart)"
+						: "");
 		}
 	}
 }
@@ -497,6 +501,8 @@ static void write_meta(FILE *f, const void *a)
 		}
 	}
 	print_two_levels(f, su, "warning: two levels: ");
+	for (size_t i = 0; i < su->res.nscen; i++)
+		dfb_xpu_report(f, &su->res.scen[i], "machine: ", false); /* xpu.h */
 	for (size_t i = 0; i < su->nfail; i++)
 		fprintf(f, "warning: failed: %s: %s\n", su->fail[i].name, su->fail[i].msg);
 }
@@ -666,6 +672,8 @@ static void print_summary(FILE *f, const struct suite *su)
 		}
 	}
 	print_two_levels(f, su, "Two levels: ");
+	for (size_t i = 0; i < su->res.nscen; i++)
+		dfb_xpu_report(f, &su->res.scen[i], "Far PUs: ", true); /* xpu.h */
 }
 
 /* ---- one scenario ------------------------------------------------------------------- */

@@ -83,6 +83,11 @@ static const struct dfb_column columns[] = {
 	 .type = DFB_COL_DOUBLE, .decimals = 1, .off = ROW(others_pct), .metric = -1,
 	 .help = "other processes' CPU and steal time as a share of the machine over the "
 		 "window around the round (disturb.h)"},
+	{.name = "xpu_rtt_ns", .title = "Cross-PU RTT (ns)", .unit = "ns", .scale = 1,
+	 .shown_unit = "ns", .type = DFB_COL_DOUBLE, .decimals = 1, .off = ROW(xpu_ns),
+	 .metric = -1,
+	 .help = "a cache line's round trip between two PUs just before the round (xpu.h); "
+		 "empty where there is no pair"},
 	{.name = "disturbed", .title = "Disturbed", .unit = "", .scale = 1, .shown_unit = "",
 	 .type = DFB_COL_U64, .off = ROW(disturbed), .metric = -1,
 	 .help = "1 when the round is over a disturbance threshold (disturb.h)"},

@@ -106,6 +106,7 @@ struct dfb_scen_result *dfb_results_add_rounds(struct dfb_results *res,
 			w->nivcsw = env[i].nivcsw;
 			w->load1 = env[i].load1;
 			w->others_pct = env[i].others_pct;
+			w->xpu_ns = env[i].xpu_ns;
 			w->disturbed = env[i].disturbed;
 			st->ndisturbed += env[i].disturbed;
 			dfb_hist_merge(&st->lat, &rr[i].reg_latency);
@@ -390,6 +391,7 @@ int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, s
 		memset(row, 0, sizeof(*row));
 		row->invocation = 1;
 		row->round = -1;
+		row->xpu_ns = NAN; /* a file from before the probe */
 		for (size_t k = 0; k < ncol; k++)
 			if (cols[k].metric >= 0)
 				row->m[cols[k].metric] = NAN;

@@ -61,6 +61,7 @@ struct dfb_round_row {
 	/* What else the machine did (disturb.h). */
 	double other_cpu_ms, steal_ms, load1, others_pct;
 	uint64_t nivcsw, disturbed;
+	double xpu_ns;               /* cross-PU round trip before it (xpu.h); NaN: none */
 };
 
 /* Fills row from a round result (throughput = tasks / Total for a transport

@@ -5,6 +5,7 @@
 
 #include "rounds.h"
 #include "stats.h"
+#include "topology.h"
 
 int dfb_rounds_open(struct dfb_rounds *r)
 {
@@ -33,6 +34,9 @@ int dfb_rounds_open(struct dfb_rounds *r)
 	for (size_t s = 0; s < r->nstrat; s++)
 		if (!(r->rt[s] = dfb_runtime_create(&r->cfg, r->strat[s], &r->create_err)))
 			return -1;
+	r->xpu.a = r->xpu.b = -1;
+	if (r->cfg.xpu_probe)
+		dfb_xpu_pair(r->nstrat ? dfb_runtime_plan(r->rt[0]) : NULL, &r->xpu);
 	return 0;
 }
 
@@ -53,6 +57,8 @@ static int one_pass(struct dfb_rounds *r, unsigned long i, bool bare,
 		 * and alike for every strategy and kind of round. */
 		struct dfb_round_span *sp = &r->span[r->nspan++];
 		sp->out = warm || bare ? -1 : (long)(s * r->rounds + (i - r->warmup));
+		/* First: its threads are gone before the round's start. */
+		sp->xpu_ns = dfb_xpu_rtt_ns(&r->xpu);
 		sp->load1 = dfb_load1();
 		dfb_sys_snap(&sp->a);
 		int rc = dfb_runtime_run_round(r->rt[s], out);

@@ -22,6 +22,7 @@
 
 #include "deferbench.h"
 #include "disturb.h"
+#include "xpu.h"
 
 #define DFB_MAX_STRATEGIES 16
 
@@ -44,6 +45,8 @@ struct dfb_rounds {
 	struct dfb_round_env *env;
 	struct dfb_round_span *span;
 	size_t nspan;
+	/* The PUs probed before every round (xpu.h). */
+	struct dfb_xpu xpu;
 	/* After a failure: what failed.  open: create_err (code CONFIG for a
 	 * configuration error); exec: the failed round, fail_strategy and
 	 * fail_round (0-based over warm-up and measured rounds). */

@@ -20,6 +20,7 @@
 #include "compare.h"
 #include "results.h"
 #include "scenario.h"
+#include "topology.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define PYTHON "/usr/bin/python3"
@@ -126,6 +127,7 @@ static struct dfb_scen_result *synth(struct dfb_results *res, const char *name, 
 			r->lat_p50 = 40;
 			r->lat_max = 900;
 			r->invocation = 1;
+			r->xpu_ns = NAN;
 			for (uint64_t k = 1; k <= 300; k++)
 				dfb_hist_add(&st->lat, k * 3 + s);
 		}
@@ -482,7 +484,7 @@ static const char *const rounds_header =
 	"mailbox_full_retries,cas_retries,drained_msgs,polls,poll_lock_misses,dispatches,"
 	"dummy_completions,slow_pushes_first_call,slow_pushes_retried,peak_wait_entries,lat_count,lat_p50_ns,lat_p90_ns,lat_p99_ns,"
 	"lat_p999_ns,lat_max_ns,throughput_msgs_per_s,other_cpu_ms,steal_ms,nivcsw,load1,"
-	"others_pct,disturbed";
+	"others_pct,xpu_rtt_ns,disturbed";
 
 static void w_rounds(FILE *f, const void *a)
 {
@@ -514,6 +516,7 @@ START_TEST(rounds_csv_header_rows_and_read_back)
 				r->other_cpu_ms = 2.5;
 				r->nivcsw = 7;
 				r->load1 = 0.5;
+				r->xpu_ns = k == 1 ? NAN : 60.0;
 			}
 	char msg[512];
 	ck_assert_msg(dfb_write_file_atomic(tmpdir, "rounds.csv", w_rounds, &res, msg,
@@ -529,7 +532,9 @@ START_TEST(rounds_csv_header_rows_and_read_back)
 	/* non-transport rows have an empty throughput field */
 	ck_assert(strstr(text, "\nalpha,spinlock,1,0,1000.000,1001.000,1002.000,1003.000,100,300,"
 			       "300,") != NULL);
-	ck_assert(strstr(text, ",40,0,0,0,900,,2.5,0.0,7,0.50,20.0,1\n") != NULL);
+	ck_assert(strstr(text, ",40,0,0,0,900,,2.5,0.0,7,0.50,20.0,60.0,1\n") != NULL);
+	/* an unprobed round: its field empty */
+	ck_assert(strstr(text, ",40,0,0,0,900,,2.5,0.0,7,0.50,1.0,,0\n") != NULL);
 	free(text);
 
 	/* No temporary file is left next to it. */
@@ -562,6 +567,8 @@ START_TEST(rounds_csv_header_rows_and_read_back)
 	ASSERT_CLOSE(back.scen[0].strat[0].rows[3].others_pct, 20.0, 1e-9);
 	ck_assert_uint_eq(back.scen[0].strat[0].rows[3].nivcsw, 7);
 	ck_assert_uint_eq(back.scen[0].strat[0].rows[3].invocation, 1);
+	ASSERT_CLOSE(back.scen[0].strat[0].rows[3].xpu_ns, 60.0, 1e-9);
+	ck_assert(isnan(back.scen[0].strat[0].rows[1].xpu_ns));
 	dfb_results_free(&back);
 
 	snprintf(path, sizeof(path), "%s/rounds.csv", tmpdir);
@@ -585,6 +592,103 @@ START_TEST(rounds_csv_header_rows_and_read_back)
 	ck_assert(dfb_results_read_csv(&back, "/nonexistent/x", msg, sizeof(msg)) == -1);
 	dfb_results_free(&back);
 	dfb_results_free(&res);
+}
+END_TEST
+
+/* The far/near split on synthetic probes: spinlock 10% slower far,
+ * mailbox 50% slower far; then one state, NaN probes, and only_far. */
+START_TEST(xpu_levels_and_report)
+{
+	double x[] = {60, 62, 58, NAN, 330, 61, 340, 59, 64, 320};
+	struct dfb_xpu_levels l;
+	dfb_xpu_levels(x, NELEM(x), &l);
+	ck_assert_uint_eq(l.n, 9);
+	ck_assert_uint_eq(l.nfar, 3);
+	ck_assert(l.threshold > 64 && l.threshold < 320);
+	ck_assert(dfb_xpu_is_far(&l, 330) && !dfb_xpu_is_far(&l, 64) && !dfb_xpu_is_far(&l, NAN));
+
+	struct dfb_results res = {0};
+	struct dfb_scen_result *sc = synth(&res, "two", false, 20, 1000, 1000);
+	for (size_t s = 0; s < 2; s++)
+		for (size_t i = 0; i < 20; i++) {
+			struct dfb_round_row *r = &sc->strat[s].rows[i];
+			bool far = i % 4 == 0; /* 5 of 20 */
+			r->xpu_ns = far ? 320.0 + (double)i : 60.0 + (double)(i % 3);
+			r->m[DFB_METRIC_SCHED] = far ? (s ? 1500.0 : 1100.0) : 1000.0;
+		}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	dfb_xpu_report(f, sc, "machine: ", false);
+	fclose(f);
+	ck_assert_msg(strstr(text, "machine: two: cross-PU round trip before each round: median ") ==
+			      text, "%s", text);
+	ck_assert_msg(strstr(text, "10 of them with the PUs far apart") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "spinlock +10.0% (1100 against 1000 us; 5 far, 15 near)") != NULL,
+		      "%s", text);
+	ck_assert_msg(strstr(text, "mailbox +50.0% (1500 against 1000 us; 5 far, 15 near)") != NULL,
+		      "%s", text);
+	free(text);
+
+	/* One state: said so; with only_far, nothing. */
+	for (size_t s = 0; s < 2; s++)
+		for (size_t i = 0; i < 20; i++)
+			sc->strat[s].rows[i].xpu_ns = 60.0 + (double)(i % 5);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	dfb_xpu_report(f, sc, "machine: ", false);
+	dfb_xpu_report(f, sc, "Far PUs: ", true);
+	fclose(f);
+	ck_assert_msg(strstr(text, ", one state\n") != NULL && !strstr(text, "Far PUs"), "%s",
+		      text);
+	free(text);
+
+	/* Too few far rounds on a side: said, no change given. */
+	sc->strat[0].rows[0].xpu_ns = sc->strat[0].rows[1].xpu_ns = 400;
+	text = NULL;
+	f = open_memstream(&text, &len);
+	dfb_xpu_report(f, sc, "", true);
+	fclose(f);
+	ck_assert_msg(strstr(text, "spinlock: 2 far, 18 near, too few to compare") != NULL, "%s",
+		      text);
+	free(text);
+
+	/* Nothing probed (xpu_probe = 0, a file from before the probe): nothing. */
+	for (size_t s = 0; s < 2; s++)
+		for (size_t i = 0; i < 20; i++)
+			sc->strat[s].rows[i].xpu_ns = NAN;
+	text = NULL;
+	f = open_memstream(&text, &len);
+	dfb_xpu_report(f, sc, "machine: ", false);
+	fclose(f);
+	ck_assert_uint_eq(len, 0);
+	free(text);
+	dfb_results_free(&res);
+}
+END_TEST
+
+/* The probe on this machine: a pair of distinct CPUs where there are two,
+ * and a finite round trip between them; none on one PU. */
+START_TEST(xpu_probe_pair_and_value)
+{
+	struct dfb_xpu x;
+	dfb_xpu_pair(NULL, &x);
+	if (dfb_online_cpus() >= 2) {
+		ck_assert(x.a >= 0 && x.b >= 0 && x.a != x.b);
+		double ns = dfb_xpu_rtt_ns(&x);
+		ck_assert_msg(isfinite(ns) && ns > 0, "%g", ns);
+	}
+	struct dfb_xpu none = {-1, -1};
+	ck_assert(isnan(dfb_xpu_rtt_ns(&none)));
+	/* A plan with every thread on one PU: nothing crosses. */
+	struct dfb_plan_entry e[2] = {{.pu_os = 0}, {.pu_os = 0}};
+	struct dfb_plan p = {.bind = true, .nthreads = 2, .entries = e};
+	dfb_xpu_pair(&p, &x);
+	ck_assert_int_lt(x.a, 0);
+	/* Pinned on two PUs: the plan's pair, first thread first. */
+	e[1].pu_os = 1;
+	dfb_xpu_pair(&p, &x);
+	ck_assert(x.a == 0 && x.b == 1);
 }
 END_TEST
 
@@ -843,7 +947,8 @@ START_TEST(suite_real_run)
 	char out[300], bad[300], out2[300];
 	snprintf(out, sizeof(out), "%s/run1/sub", tmpdir);
 	setenv("DFB_GIT_COMMIT", "0123abc", 1);
-	const char *args[] = {"suite", "-c", "dummy_task_1", "-n", "3", "-w", "1", "-o", out};
+	const char *args[] = {"suite", "-c", "dummy_task_1", "-n", "3", "-w", "1", "-o", out,
+			      "-S", "xpu_probe=1"};
 	ck_assert_int_eq(run_suite(args, NELEM(args)), 0);
 	for (size_t i = 0; i < NELEM(result_files); i++)
 		assert_nonempty(out, result_files[i]);
@@ -866,6 +971,11 @@ START_TEST(suite_real_run)
 	for (size_t i = 0; i < NELEM(keys); i++)
 		ck_assert_msg(strstr(t, keys[i]) || !strncmp(t, keys[i] + 1, strlen(keys[i]) - 1),
 			      "meta.txt lacks '%s':\n%s", keys[i] + 1, t);
+	/* The probe's line (xpu.h), where there are two PUs to probe. */
+	if (dfb_online_cpus() >= 2)
+		ck_assert_msg(strstr(t, "\nmachine: dummy_task_1: cross-PU round trip before each "
+					"round: median ") != NULL,
+			      "%s", t);
 	free(t);
 	snprintf(path, sizeof(path), "%s/comparison.csv", out);
 	t = slurp(path);
@@ -968,6 +1078,8 @@ static Suite *suite_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, rounds_csv_header_rows_and_read_back);
+	tcase_add_test(tc, xpu_levels_and_report);
+	tcase_add_test(tc, xpu_probe_pair_and_value);
 	tcase_add_test(tc, summary_latency_transport_csv);
 	tcase_add_test(tc, csv_and_json_escaping);
 	tcase_add_test(tc, scenario_file_round_trip);

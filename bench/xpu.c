@@ -1,0 +1,254 @@
+/* The cross-PU round-trip probe; see xpu.h. */
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compare.h"
+#include "results.h"
+#include "stats.h"
+#include "topology.h"
+#include "xpu.h"
+
+#define WARM_TRIPS 64
+#define BATCH_TRIPS 64
+#define BATCHES 4
+#define LIMIT_NS 50000000ull
+
+void dfb_xpu_pair(const struct dfb_plan *plan, struct dfb_xpu *x)
+{
+	x->a = x->b = -1;
+	if (plan && plan->bind && plan->nthreads > 0 && plan->entries[0].pu_os >= 0) {
+		for (unsigned i = 1; i < plan->nthreads; i++)
+			if (plan->entries[i].pu_os >= 0 &&
+			    plan->entries[i].pu_os != plan->entries[0].pu_os) {
+				x->a = plan->entries[0].pu_os;
+				x->b = plan->entries[i].pu_os;
+				return;
+			}
+		/* every thread on one PU: nothing crosses */
+		return;
+	}
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set)) {
+			if (x->a < 0) {
+				x->a = c;
+			} else {
+				x->b = c;
+				return;
+			}
+		}
+	x->a = -1;
+}
+
+/* The ball: odd values are the ping's, even the pong's.  On a line of its
+ * own, so the probe measures one line's trips and nothing else's. */
+struct probe {
+	_Alignas(64) _Atomic uint64_t ball;
+	_Alignas(64) _Atomic bool stop;
+	int cpu;
+	_Atomic int bound; /* 1 bound, -1 failed, 0 not yet */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static bool bind_self(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+}
+
+static void *pong(void *arg)
+{
+	struct probe *p = arg;
+	/* release: the ping reads bound before it starts the trips. */
+	atomic_store_explicit(&p->bound, bind_self(p->cpu) ? 1 : -1, memory_order_release);
+	uint64_t want = 1;
+	while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+		/* acquire/release: the trip is the measurement, and a
+		 * message-passing pair is what the runtime's lines do. */
+		if (atomic_load_explicit(&p->ball, memory_order_acquire) == want) {
+			atomic_store_explicit(&p->ball, want + 1, memory_order_release);
+			want += 2;
+		}
+	}
+	return NULL;
+}
+
+/* trips round trips from *v on; false past the deadline. */
+static bool trips(struct probe *p, uint64_t *v, unsigned n, uint64_t deadline)
+{
+	for (unsigned i = 0; i < n; i++) {
+		atomic_store_explicit(&p->ball, *v + 1, memory_order_release);
+		unsigned spins = 0;
+		while (atomic_load_explicit(&p->ball, memory_order_acquire) != *v + 2)
+			if (++spins % 4096 == 0 && now_ns() > deadline)
+				return false;
+		*v += 2;
+	}
+	return true;
+}
+
+struct ping_arg {
+	struct probe *p;
+	int cpu;
+	double ns; /* NaN: failed */
+};
+
+static void *ping(void *arg)
+{
+	struct ping_arg *a = arg;
+	struct probe *p = a->p;
+	a->ns = NAN;
+	if (!bind_self(a->cpu))
+		return NULL;
+	uint64_t deadline = now_ns() + LIMIT_NS;
+	int b;
+	/* acquire: pairs with the pong's release of bound. */
+	while ((b = atomic_load_explicit(&p->bound, memory_order_acquire)) == 0)
+		if (now_ns() > deadline)
+			return NULL;
+	if (b < 0)
+		return NULL;
+	uint64_t v = 0;
+	if (!trips(p, &v, WARM_TRIPS, deadline))
+		return NULL;
+	double batch[BATCHES];
+	for (int k = 0; k < BATCHES; k++) {
+		uint64_t t0 = now_ns();
+		if (!trips(p, &v, BATCH_TRIPS, deadline))
+			return NULL;
+		batch[k] = (double)(now_ns() - t0) / BATCH_TRIPS;
+	}
+	qsort(batch, BATCHES, sizeof(batch[0]), dfb_cmp_double);
+	a->ns = dfb_quantile_sorted(batch, BATCHES, 0.5);
+	return NULL;
+}
+
+double dfb_xpu_rtt_ns(const struct dfb_xpu *x)
+{
+	if (x->a < 0 || x->b < 0)
+		return NAN;
+	struct probe *p = aligned_alloc(64, sizeof(*p));
+	if (!p)
+		return NAN;
+	memset(p, 0, sizeof(*p));
+	p->cpu = x->b;
+	struct ping_arg a = {.p = p, .cpu = x->a, .ns = NAN};
+	pthread_t tb, ta;
+	if (pthread_create(&tb, NULL, pong, p)) {
+		free(p);
+		return NAN;
+	}
+	if (!pthread_create(&ta, NULL, ping, &a))
+		pthread_join(ta, NULL);
+	atomic_store_explicit(&p->stop, true, memory_order_relaxed);
+	pthread_join(tb, NULL);
+	free(p);
+	return a.ns;
+}
+
+void dfb_xpu_levels(const double *x, size_t n, struct dfb_xpu_levels *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->p10 = l->median = l->max = l->threshold = NAN;
+	double *y = malloc((n ? n : 1) * sizeof(*y));
+	if (!y)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(x[i]))
+			y[l->n++] = x[i];
+	if (l->n) {
+		qsort(y, l->n, sizeof(*y), dfb_cmp_double);
+		l->p10 = dfb_quantile_sorted(y, l->n, 0.1);
+		l->median = dfb_quantile_sorted(y, l->n, 0.5);
+		l->max = y[l->n - 1];
+		l->threshold = DFB_XPU_FAR * l->p10;
+		for (size_t i = 0; i < l->n; i++)
+			l->nfar += y[i] > l->threshold;
+	}
+	free(y);
+}
+
+/* Below this many rounds on a side, a median says little. */
+#define XPU_MIN_SIDE 3
+
+static double median_of(double *x, size_t n)
+{
+	qsort(x, n, sizeof(*x), dfb_cmp_double);
+	return dfb_quantile_sorted(x, n, 0.5);
+}
+
+void dfb_xpu_report(FILE *f, const struct dfb_scen_result *sc, const char *prefix,
+		    bool only_far)
+{
+	size_t total = 0;
+	for (size_t s = 0; s < sc->nstrat; s++)
+		total += sc->strat[s].n;
+	double *x = malloc((total ? total : 1) * sizeof(*x));
+	double *far = malloc((total ? total : 1) * sizeof(*far));
+	double *near = malloc((total ? total : 1) * sizeof(*near));
+	if (!x || !far || !near)
+		goto out;
+	size_t k = 0;
+	for (size_t s = 0; s < sc->nstrat; s++)
+		for (size_t i = 0; i < sc->strat[s].n; i++)
+			x[k++] = sc->strat[s].rows[i].xpu_ns;
+	struct dfb_xpu_levels l;
+	dfb_xpu_levels(x, k, &l);
+	if (!l.n || (only_far && !l.nfar))
+		goto out;
+	fprintf(f, "%s%s: cross-PU round trip before each round: median %.0f ns (lowest decile %.0f, "
+		   "largest %.0f; %zu rounds)",
+		prefix, sc->name, l.median, l.p10, l.max, l.n);
+	if (!l.nfar) {
+		fputs(", one state\n", f);
+		goto out;
+	}
+	enum dfb_metric m = dfb_cmp_deciding_metric(sc->transport);
+	const struct dfb_column *col = dfb_metric_col(m);
+	fprintf(f, "; %zu of them with the PUs far apart (over %.0f ns, %.0fx the lowest decile): "
+		   "a different machine for those rounds. %s far against near:",
+		l.nfar, l.threshold, DFB_XPU_FAR, col->title);
+	for (size_t s = 0; s < sc->nstrat; s++) {
+		const struct dfb_strat_result *st = &sc->strat[s];
+		size_t nf = 0, nn = 0;
+		for (size_t i = 0; i < st->n; i++) {
+			double v = st->rows[i].m[m];
+			if (isnan(st->rows[i].xpu_ns) || isnan(v))
+				continue;
+			if (dfb_xpu_is_far(&l, st->rows[i].xpu_ns))
+				far[nf++] = v;
+			else
+				near[nn++] = v;
+		}
+		if (nf < XPU_MIN_SIDE || nn < XPU_MIN_SIDE) {
+			fprintf(f, "%s %s: %zu far, %zu near, too few to compare", s ? ";" : "",
+				st->name, nf, nn);
+			continue;
+		}
+		double a = median_of(near, nn), b = median_of(far, nf);
+		fprintf(f, "%s %s %+.1f%% (%.4g against %.4g %s; %zu far, %zu near)", s ? ";" : "",
+			st->name, a > 0 ? (b - a) / a * 100.0 : 0.0, b * col->scale, a * col->scale,
+			col->shown_unit, nf, nn);
+	}
+	fputc('\n', f);
+out:
+	free(x);
+	free(far);
+	free(near);
+}

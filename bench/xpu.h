@@ -1,0 +1,75 @@
+/* The machine's state between two PUs: how long a cache line takes to go
+ * from one PU to the other and back, measured before every round.
+ *
+ * On a virtual machine the host decides which physical cores the guest's
+ * PUs run on and moves them while the guest runs.  On the 2-PU VM where
+ * deferbench is developed (AMD EPYC under KVM) the round trip between its
+ * two PUs sits near 55 ns for seconds, then near 320 ns (the two PUs on
+ * cores that share no cache), then back, and a round's Sched moves with
+ * it, by different amounts for different strategies (docs/PERFORMANCE.md,
+ * "Two machines in one"): nothing in /proc/stat shows it.  The probe makes
+ * that state a recorded column of every round (rounds.csv `xpu_rtt_ns`),
+ * so a report can say which rounds ran on which machine.
+ *
+ * The pair probed is the round's own where its threads are pinned (the PU
+ * of the plan's first thread, the orchestrator or a transport's first
+ * producer, and the first other PU in the plan), otherwise the first two
+ * PUs this process may run on.  Two fresh threads, one bound to each, pass a counter back and
+ * forth: 64 trips to warm up, then the median of 4 batches of 64 (a batch
+ * that a preemption lands in does not decide).  The control thread does
+ * not move.  It costs two thread starts and 320 trips, 0.1-0.2 ms on that
+ * VM, before every round of every strategy alike, outside the timed part;
+ * whether it moves the rounds' figures was not resolved (8 processes a
+ * side: +2-3%, not significant), so it runs only with `-S xpu_probe=1`.
+ *
+ * Control thread only; nothing here is on a timed path. */
+#ifndef DFB_XPU_H
+#define DFB_XPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct dfb_plan;
+
+/* The pair: OS CPU numbers; a < 0 when there is none (one PU). */
+struct dfb_xpu {
+	int a, b;
+};
+
+/* The pair for rounds run under `plan` (NULL: the process's CPUs). */
+void dfb_xpu_pair(const struct dfb_plan *plan, struct dfb_xpu *x);
+/* The round trip between the pair, ns; NaN when there is no pair, a
+ * thread cannot be started or bound, or the trips take over 50 ms (a PU
+ * busy with something that does not yield). */
+double dfb_xpu_rtt_ns(const struct dfb_xpu *x);
+
+/* A round whose probe exceeds DFB_XPU_FAR times the lowest decile of its
+ * run's probes ran with the pair far apart (on the VM above: 320 against
+ * 55 ns, while the rounds of one state stay within 2.5 times their lowest). */
+#define DFB_XPU_FAR 3.0
+
+/* How the probes of a run fall: n probes (NaN ones skipped), their lowest
+ * decile, median and largest, and how many are far (above). */
+struct dfb_xpu_levels {
+	size_t n, nfar;
+	double p10, median, max, threshold;
+};
+/* Of x[0..n) (any order). */
+void dfb_xpu_levels(const double *x, size_t n, struct dfb_xpu_levels *l);
+/* Whether a probe of value v is far by l (false for NaN). */
+static inline bool dfb_xpu_is_far(const struct dfb_xpu_levels *l, double v)
+{
+	return l->nfar > 0 && v > l->threshold;
+}
+
+struct dfb_scen_result;
+/* "PREFIX SCEN: cross-PU round trip before each round: ..." and, where
+ * some rounds ran far, each strategy's deciding metric far against near
+ * (the median of each, the change, the rounds on each side).  Nothing
+ * when no round was probed, nor, with only_far, when none ran far.
+ * `deferbench run`'s output, meta.txt and the suite's console. */
+void dfb_xpu_report(FILE *f, const struct dfb_scen_result *sc, const char *prefix,
+		    bool only_far);
+
+#endif
