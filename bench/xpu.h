@@ -4,18 +4,19 @@
  * On a virtual machine the host decides which physical cores the guest's
  * PUs run on and moves them while the guest runs.  On the 2-PU VM where
  * deferbench is developed (AMD EPYC under KVM) the round trip between its
- * two PUs sits near 55 ns for seconds, then near 320 ns (the two PUs on
- * cores that share no cache), then back, and a round's Sched moves with
- * it, by different amounts for different strategies (docs/PERFORMANCE.md,
- * "Two machines in one"): nothing in /proc/stat shows it.  The probe makes
- * that state a recorded column of every round (rounds.csv `xpu_rtt_ns`),
- * so a report can say which rounds ran on which machine.
+ * two PUs sits at 60-115 ns for long stretches and at 310-380 ns for
+ * others (the two PUs, we take it, on cores that share no cache), with
+ * nothing between, and a round's Sched moves with it, by different amounts
+ * for different strategies (docs/PERFORMANCE.md, "Two machines in one"):
+ * nothing in /proc/stat shows it.  The probe makes that state a recorded
+ * column of every round (rounds.csv `xpu_rtt_ns`), so a report can say
+ * which rounds ran on which machine.
  *
  * The pair probed is the round's own where its threads are pinned (the PU
  * of the plan's first thread, the orchestrator or a transport's first
  * producer, and the first other PU in the plan), otherwise the first two
- * PUs this process may run on.  Two fresh threads, one bound to each, pass a counter back and
- * forth: 64 trips to warm up, then the median of 4 batches of 64 (a batch
+ * PUs this process may run on.  Two fresh threads, one bound to each,
+ * pass a counter back and forth: 64 trips to warm up, then the median of 4 batches of 64 (a batch
  * that a preemption lands in does not decide).  The control thread does
  * not move.  It costs two thread starts and 320 trips, 0.1-0.2 ms on that
  * VM, before every round of every strategy alike, outside the timed part;
@@ -45,8 +46,9 @@ void dfb_xpu_pair(const struct dfb_plan *plan, struct dfb_xpu *x);
 double dfb_xpu_rtt_ns(const struct dfb_xpu *x);
 
 /* A round whose probe exceeds DFB_XPU_FAR times the lowest decile of its
- * run's probes ran with the pair far apart (on the VM above: 320 against
- * 55 ns, while the rounds of one state stay within 2.5 times their lowest). */
+ * run's probes ran with the pair far apart (on the VM above: 310-380
+ * against 60-115 ns, a state's rounds within 2.5 times their lowest).  A
+ * run nearly all far has its lowest decile far too: its median says so. */
 #define DFB_XPU_FAR 3.0
 
 /* How the probes of a run fall: n probes (NaN ones skipped), their lowest
