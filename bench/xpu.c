@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "compare.h"
+#include "dfb_arch.h" /* dfb_now_ns: the rounds' own clock */
 #include "results.h"
 #include "stats.h"
 #include "topology.h"
@@ -57,13 +57,6 @@ struct probe {
 	_Atomic int bound; /* 1 bound, -1 failed, 0 not yet */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
 static bool bind_self(int cpu)
 {
 	cpu_set_t set;
@@ -96,7 +89,7 @@ static bool trips(struct probe *p, uint64_t *v, unsigned n, uint64_t deadline)
 		atomic_store_explicit(&p->ball, *v + 1, memory_order_release);
 		unsigned spins = 0;
 		while (atomic_load_explicit(&p->ball, memory_order_acquire) != *v + 2)
-			if (++spins % 4096 == 0 && now_ns() > deadline)
+			if (++spins % 4096 == 0 && dfb_now_ns() > deadline)
 				return false;
 		*v += 2;
 	}
@@ -116,11 +109,11 @@ static void *ping(void *arg)
 	a->ns = NAN;
 	if (!bind_self(a->cpu))
 		return NULL;
-	uint64_t deadline = now_ns() + LIMIT_NS;
+	uint64_t deadline = dfb_now_ns() + LIMIT_NS;
 	int b;
 	/* acquire: pairs with the pong's release of bound. */
 	while ((b = atomic_load_explicit(&p->bound, memory_order_acquire)) == 0)
-		if (now_ns() > deadline)
+		if (dfb_now_ns() > deadline)
 			return NULL;
 	if (b < 0)
 		return NULL;
@@ -129,10 +122,10 @@ static void *ping(void *arg)
 		return NULL;
 	double batch[BATCHES];
 	for (int k = 0; k < BATCHES; k++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = dfb_now_ns();
 		if (!trips(p, &v, BATCH_TRIPS, deadline))
 			return NULL;
-		batch[k] = (double)(now_ns() - t0) / BATCH_TRIPS;
+		batch[k] = (double)(dfb_now_ns() - t0) / BATCH_TRIPS;
 	}
 	qsort(batch, BATCHES, sizeof(batch[0]), dfb_cmp_double);
 	a->ns = dfb_quantile_sorted(batch, BATCHES, 0.5);

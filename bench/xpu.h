@@ -16,8 +16,9 @@
  * of the plan's first thread, the orchestrator or a transport's first
  * producer, and the first other PU in the plan), otherwise the first two
  * PUs this process may run on.  Two fresh threads, one bound to each,
- * pass a counter back and forth: 64 trips to warm up, then the median of 4 batches of 64 (a batch
- * that a preemption lands in does not decide).  The control thread does
+ * pass a counter back and forth: 64 trips to warm up, then the median of
+ * 4 batches of 64 (a batch that a preemption lands in does not decide),
+ * timed with the rounds' own clock (dfb_now_ns).  The control thread does
  * not move.  It costs two thread starts and 320 trips, 0.1-0.2 ms on that
  * VM, before every round of every strategy alike, outside the timed part;
  * whether it moves the rounds' figures was not resolved (8 processes a
