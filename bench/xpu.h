@@ -19,7 +19,7 @@
  * pass a counter back and forth: 64 trips to warm up, then the median of
  * 4 batches of 64 (a batch that a preemption lands in does not decide),
  * timed with the rounds' own clock (dfb_now_ns).  The control thread does
- * not move.  It costs two thread starts and 320 trips, 0.1-0.2 ms on that
+ * not move.  It costs two thread starts and 320 trips, 0.2-0.5 ms a round on that
  * VM, before every round of every strategy alike, outside the timed part;
  * whether it moves the rounds' figures was not resolved (8 processes a
  * side: +2-3%, not significant), so it runs only with `-S xpu_probe=1`.
