@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mstate.h"
 #include "results.h"
 #include "rounds.h"
 #include "scenario.h"
@@ -206,7 +207,7 @@ int dfb_cmd_run(int argc, char **argv)
 	struct dfb_results res = {0};
 	const struct dfb_scen_result *rsc = dfb_results_add_rounds(&res, &rr);
 	if (rsc)
-		dfb_xpu_report(stdout, rsc, "machine: ", false); /* xpu.h */
+		dfb_mstate_report_all(stdout, rsc, NULL, "machine: ", false); /* mstate.h */
 	dfb_results_free(&res);
 	struct rusage ru;
 	if (!getrusage(RUSAGE_SELF, &ru))

@@ -16,6 +16,7 @@
 #include "compare.h"
 #include "disturb.h"
 #include "invoke.h"
+#include "mstate.h"
 #include "results.h"
 #include "rounds.h"
 #include "scenario.h"
@@ -88,6 +89,11 @@ static void suite_usage(FILE *f)
 		"                          and sweep_answer.txt (where each strategy wins)\n"
 		"      --sweep-set NAME    a built-in set of sweeps (%s); -c replaces\n"
 		"                          its scenarios; %d rounds after %d warm-up unless -n, -w\n"
+		"      --only STATE        judge only the rounds run in that machine state:\n"
+		"                          near or far (-S xpu_probe=1), alone or shared\n"
+		"                          (-S core_probe=1, pinned): the summary, the\n"
+		"                          comparisons, -b and the sweep's answer are of them;\n"
+		"                          rounds.csv keeps every round\n"
 		"  -v, --verbose           also every counter and the scenario's keys\n"
 		"  -h, --help              this text\n\n"
 		"A scenario file's rounds, warmup and strategies keys are not used: the suite's\n"
@@ -295,11 +301,25 @@ struct suite {
 	const char *baseline;                /* -b as resolved, or NULL */
 	long saved_pairs;
 	struct dfb_sweep_run sweep;          /* --sweep / --sweep-set: its points */
+	/* The machine lines of meta.txt and the console, of every round
+	 * (written before --only keeps some). */
+	char *machine_meta, *machine_console;
+	/* --only: the state whose rounds the verdicts are of (mstate.h), and
+	 * rounds.csv as run, every round of it. */
+	const char *only;
+	enum dfb_mstate only_which;
+	bool only_high;
+	size_t only_kept, only_total;
+	char *raw_rounds;
 };
 
 static void write_rounds(FILE *f, const void *a)
 {
-	dfb_write_rounds_csv(f, &((const struct suite *)a)->res);
+	const struct suite *su = a;
+	if (su->raw_rounds)
+		fputs(su->raw_rounds, f);
+	else
+		dfb_write_rounds_csv(f, &su->res);
 }
 static void write_other_rounds(FILE *f, const void *a)
 {
@@ -424,9 +444,11 @@ static void print_two_levels(FILE *f, const struct suite *su, const char *prefix
 					   "runs%s\n",
 					prefix, sc->name, sc->strat[s].name, col->title, lo * col->scale,
 					hi * col->scale, col->shown_unit, up * 100.0,
-					sc->strat[s].n && isnan(sc->strat[s].rows[0].xpu_ns)
-						? " (-S xpu_probe=1 records, round by round, whether the "
-						  "machine's PUs were near or far apart)"
+					sc->strat[s].n && isnan(sc->strat[s].rows[0].xpu_ns) &&
+							isnan(sc->strat[s].rows[0].core_ns)
+						? " (-S xpu_probe=1 and -S core_probe=1 record, round by "
+						  "round, whether the machine's PUs were near or far apart "
+						  "and whether the drain thread's core was shared)"
 						: "");
 		}
 	}
@@ -501,8 +523,11 @@ static void write_meta(FILE *f, const void *a)
 		}
 	}
 	print_two_levels(f, su, "warning: two levels: ");
-	for (size_t i = 0; i < su->res.nscen; i++)
-		dfb_xpu_report(f, &su->res.scen[i], "machine: ", false); /* xpu.h */
+	if (su->machine_meta)
+		fputs(su->machine_meta, f);
+	if (su->only)
+		fprintf(f, "only: %s (%s: %zu of %zu rounds kept; rounds.csv has them all)\n",
+			su->only, dfb_mstates[su->only_which].key, su->only_kept, su->only_total);
 	for (size_t i = 0; i < su->nfail; i++)
 		fprintf(f, "warning: failed: %s: %s\n", su->fail[i].name, su->fail[i].msg);
 }
@@ -672,8 +697,13 @@ static void print_summary(FILE *f, const struct suite *su)
 		}
 	}
 	print_two_levels(f, su, "Two levels: ");
-	for (size_t i = 0; i < su->res.nscen; i++)
-		dfb_xpu_report(f, &su->res.scen[i], "Far PUs: ", true); /* xpu.h */
+	if (su->machine_console)
+		fputs(su->machine_console, f);
+	if (su->only)
+		fprintf(f, "Only the rounds %s: %zu of %zu (--only %s); this summary and the "
+			   "comparisons below are of them\n",
+			dfb_mstate_meaning(su->only_which, su->only_high), su->only_kept,
+			su->only_total, su->only);
 }
 
 /* ---- one scenario ------------------------------------------------------------------- */
@@ -916,21 +946,6 @@ static size_t count_failed(const struct suite *su, const struct dfb_scenario *sc
 
 /* Drops the results of scenario `name` (it failed in some invocation: a
  * run that fails writes no partial results). */
-static void drop_scenario(struct dfb_results *res, const char *name)
-{
-	for (size_t i = 0; i < res->nscen; i++) {
-		struct dfb_scen_result *sc = &res->scen[i];
-		if (strcmp(sc->name, name))
-			continue;
-		for (size_t s = 0; s < sc->nstrat; s++)
-			free(sc->strat[s].rows);
-		free(sc->scn_text);
-		free(sc->placement);
-		memmove(sc, sc + 1, (res->nscen - i - 1) * sizeof(*sc));
-		res->nscen--;
-		return;
-	}
-}
 
 /* Every scenario of scen[], in su->passes passes over the list (a
  * scenario that failed is not visited again); the failed ones' rounds of
@@ -951,7 +966,7 @@ static size_t run_passes(struct suite *su, const struct dfb_scenario *scen, size
 			prog.done++;
 		}
 	for (size_t f = 0; su->passes > 1 && f < su->nfail; f++)
-		drop_scenario(&su->res, su->fail[f].name);
+		dfb_results_drop(&su->res, su->fail[f].name);
 	return n - count_failed(su, scen, n);
 }
 
@@ -1081,18 +1096,43 @@ static int run_invocations(struct suite *su)
 		return -1;
 	}
 	for (size_t f = 0; f < su->nfail; f++) {
-		drop_scenario(&su->res, su->fail[f].name);
-		drop_scenario(&su->ab_res, su->fail[f].name);
+		dfb_results_drop(&su->res, su->fail[f].name);
+		dfb_results_drop(&su->ab_res, su->fail[f].name);
 	}
 	return rc;
 }
 
 /* ---- deferbench suite --------------------------------------------------------------- */
 
+/* The machine lines of every scenario (mstate.h), as text. */
+static char *machine_text(const struct dfb_results *res, const char *prefix, bool only_high)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < res->nscen; i++)
+		dfb_mstate_report_all(m, &res->scen[i], res, prefix, only_high);
+	fclose(m);
+	return text;
+}
+
+/* --only: a scenario dropped for want of rounds in the state, a failure. */
+static void only_dropped(void *arg, const char *name)
+{
+	struct suite *su = arg;
+	char msg[300];
+	snprintf(msg, sizeof(msg), "--only %s: a strategy has no round %s (-S %s=1 probes it)",
+		 su->only, dfb_mstate_meaning(su->only_which, su->only_high),
+		 dfb_mstates[su->only_which].key);
+	add_failure(su, name, msg);
+}
+
 int dfb_cmd_suite(int argc, char **argv)
 {
 	enum { OPT_QUICK = 256, OPT_INVOCATIONS, OPT_SEED, OPT_WAIT_QUIET, OPT_CHILD_FD,
-	       OPT_INVOCATION, OPT_AA, OPT_AB, OPT_SWEEP, OPT_SWEEP_SET, OPT_PASSES };
+	       OPT_INVOCATION, OPT_AA, OPT_AB, OPT_SWEEP, OPT_SWEEP_SET, OPT_PASSES, OPT_ONLY };
 	static const struct option opts[] = {
 		{"rounds", required_argument, NULL, 'n'},
 		{"warmup", required_argument, NULL, 'w'},
@@ -1113,6 +1153,7 @@ int dfb_cmd_suite(int argc, char **argv)
 		{"ab", required_argument, NULL, OPT_AB},
 		{"sweep", required_argument, NULL, OPT_SWEEP},
 		{"sweep-set", required_argument, NULL, OPT_SWEEP_SET},
+		{"only", required_argument, NULL, OPT_ONLY},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -1184,6 +1225,13 @@ int dfb_cmd_suite(int argc, char **argv)
 				return dfb_usage_error("--seed: '%s' is not a whole number", optarg);
 			su.seed = v;
 			su.seed_given = true;
+			break;
+		}
+		case OPT_ONLY: {
+			char msg[300];
+			if (dfb_mstate_parse(optarg, &su.only_which, &su.only_high, msg, sizeof(msg)))
+				return dfb_usage_error("--only: %s", msg);
+			su.only = optarg;
 			break;
 		}
 		case OPT_WAIT_QUIET: {
@@ -1492,6 +1540,22 @@ int dfb_cmd_suite(int argc, char **argv)
 	} else {
 		passed = run_passes(&su, scen, nargs, verbose);
 	}
+	/* The machine lines see every round; --only then keeps some. */
+	su.machine_meta = machine_text(&su.res, "machine: ", false);
+	su.machine_console = machine_text(&su.res, "Machine: ", true);
+	if (su.only) {
+		size_t k, t, rlen;
+		FILE *m = open_memstream(&su.raw_rounds, &rlen);
+		if (m) {
+			dfb_write_rounds_csv(m, &su.res);
+			fclose(m);
+		}
+		passed -= dfb_mstate_keep_all(&su.res, su.only_which, su.only_high, &su.only_kept,
+					      &su.only_total, only_dropped, &su);
+		if (su.baseline)
+			dfb_mstate_keep_all(&old, su.only_which, su.only_high, &k, &t, NULL, NULL);
+		dfb_mstate_keep_all(&su.ab_res, su.only_which, su.only_high, &k, &t, NULL, NULL);
+	}
 	for (size_t i = 0; i < su.res.nscen && !su.aa; i++)
 		if (dfb_compare_within(&su.cmp, &su.res.scen[i]))
 			fprintf(stderr, "deferbench: %s: out of memory for the comparison\n",
@@ -1584,6 +1648,9 @@ int dfb_cmd_suite(int argc, char **argv)
 	printf("\nBenchmark complete: %zu passed, %zu failed\n", passed, nargs - passed);
 	exit_code = write_failed ? EXIT_WRITE : passed == nargs ? DFB_EXIT_OK : DFB_EXIT_FAIL;
 out:
+	free(su.machine_meta);
+	free(su.machine_console);
+	free(su.raw_rounds);
 	dfb_results_free(&su.res);
 	dfb_results_free(&old);
 	dfb_cmp_set_free(&su.cmp);
@@ -1608,21 +1675,36 @@ static void compare_usage(FILE *f)
 		"rounds.csv) without running anything: for every scenario and strategy in both,\n"
 		"OLD's rounds (the baseline) against NEW's (the candidate), metric by metric:\n"
 		"medians, delta, change %%, Mann-Whitney U p-value, A/A noise floor, verdict.\n\n"
+		"options:\n"
+		"      --only STATE  only the rounds each run ran in that machine state (near,\n"
+		"                    far, alone, shared: `deferbench suite --only`)\n\n"
 		"exit status: 0 compared, 2 usage error, an unreadable input, or nothing in common\n");
 }
 
 int dfb_cmd_compare(int argc, char **argv)
 {
+	enum { OPT_ONLY = 256 };
 	static const struct option opts[] = {
+		{"only", required_argument, NULL, OPT_ONLY},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	const char *only = NULL;
+	enum dfb_mstate which = DFB_MSTATE_XPU;
+	bool high = false;
 	int o;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (o == 'h') {
 			compare_usage(stdout);
 			return DFB_EXIT_OK;
+		}
+		if (o == OPT_ONLY) {
+			char msg[300];
+			if (dfb_mstate_parse(optarg, &which, &high, msg, sizeof(msg)))
+				return dfb_usage_error("--only: %s", msg);
+			only = optarg;
+			continue;
 		}
 		compare_usage(stderr);
 		return DFB_EXIT_USAGE;
@@ -1639,6 +1721,15 @@ int dfb_cmd_compare(int argc, char **argv)
 	    dfb_results_read_csv(&b, argv[optind + 1], msg, sizeof(msg))) {
 		dfb_usage_error("%s", msg);
 		goto out;
+	}
+	if (only) {
+		struct dfb_results *both[2] = {&a, &b};
+		for (int i = 0; i < 2; i++) {
+			size_t k, t;
+			dfb_mstate_keep_all(both[i], which, high, &k, &t, NULL, NULL);
+			printf("%s: %zu of %zu rounds %s (--only %s)\n", argv[optind + i], k, t,
+			       dfb_mstate_meaning(which, high), only);
+		}
 	}
 	long pairs = dfb_compare_saved(&set, &a, &b);
 	dfb_cmp_holm(&set);

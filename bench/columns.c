@@ -88,6 +88,11 @@ static const struct dfb_column columns[] = {
 	 .metric = -1,
 	 .help = "a cache line's round trip between two PUs just before the round (xpu.h); "
 		 "empty where there is no pair"},
+	{.name = "core_ns", .title = "Drain core loop (ns)", .unit = "ns", .scale = 1,
+	 .shown_unit = "ns", .type = DFB_COL_DOUBLE, .decimals = 3, .off = ROW(core_ns),
+	 .metric = -1,
+	 .help = "a fixed loop's time an iteration on the drain thread's PU just before the "
+		 "round (core.h); empty where the threads are not pinned"},
 	{.name = "disturbed", .title = "Disturbed", .unit = "", .scale = 1, .shown_unit = "",
 	 .type = DFB_COL_U64, .off = ROW(disturbed), .metric = -1,
 	 .help = "1 when the round is over a disturbance threshold (disturb.h)"},

@@ -121,6 +121,7 @@ void dfb_disturb_decide(const struct dfb_round_span *span, size_t n, struct dfb_
 		e->disturbed = e->others_pct - slack > DFB_DISTURB_OTHERS_PCT;
 		e->load1 = span[k].load1;
 		e->xpu_ns = span[k].xpu_ns;
+		e->core_ns = span[k].core_ns;
 	}
 }
 

@@ -65,11 +65,12 @@ struct dfb_round_span {
 	struct dfb_sys_snap a, b;    /* before and after */
 	double load1;                /* at the start */
 	double xpu_ns;               /* cross-PU round trip just before (xpu.h) */
+	double core_ns;              /* the drain core's loop just before (core.h) */
 	long out;                    /* index of its measured row, or -1 */
 };
 /* What the rule decides for one measured round. */
 struct dfb_round_env {
-	double other_cpu_ms, steal_ms, load1, others_pct, xpu_ns;
+	double other_cpu_ms, steal_ms, load1, others_pct, xpu_ns, core_ns;
 	uint64_t nivcsw;
 	bool disturbed;
 };

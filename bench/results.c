@@ -107,6 +107,7 @@ struct dfb_scen_result *dfb_results_add_rounds(struct dfb_results *res,
 			w->load1 = env[i].load1;
 			w->others_pct = env[i].others_pct;
 			w->xpu_ns = env[i].xpu_ns;
+			w->core_ns = env[i].core_ns;
 			w->disturbed = env[i].disturbed;
 			st->ndisturbed += env[i].disturbed;
 			dfb_hist_merge(&st->lat, &rr[i].reg_latency);
@@ -198,6 +199,22 @@ int dfb_results_of_invocation(const struct dfb_results *res, unsigned k, struct 
 fail:
 	dfb_results_free(out);
 	return -1;
+}
+
+void dfb_results_drop(struct dfb_results *res, const char *name)
+{
+	for (size_t i = 0; i < res->nscen; i++) {
+		struct dfb_scen_result *sc = &res->scen[i];
+		if (strcmp(sc->name, name))
+			continue;
+		for (size_t s = 0; s < sc->nstrat; s++)
+			free(sc->strat[s].rows);
+		free(sc->scn_text);
+		free(sc->placement);
+		memmove(sc, sc + 1, (res->nscen - i - 1) * sizeof(*sc));
+		res->nscen--;
+		return;
+	}
 }
 
 void dfb_results_free(struct dfb_results *res)
@@ -391,7 +408,7 @@ int dfb_results_read_csv(struct dfb_results *res, const char *path, char *msg, s
 		memset(row, 0, sizeof(*row));
 		row->invocation = 1;
 		row->round = -1;
-		row->xpu_ns = NAN; /* a file from before the probe */
+		row->xpu_ns = row->core_ns = NAN; /* a file from before the probes */
 		for (size_t k = 0; k < ncol; k++)
 			if (cols[k].metric >= 0)
 				row->m[cols[k].metric] = NAN;

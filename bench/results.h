@@ -62,6 +62,7 @@ struct dfb_round_row {
 	double other_cpu_ms, steal_ms, load1, others_pct;
 	uint64_t nivcsw, disturbed;
 	double xpu_ns;               /* cross-PU round trip before it (xpu.h); NaN: none */
+	double core_ns;              /* the drain core's loop before it (core.h); NaN: none */
 };
 
 /* Fills row from a round result (throughput = tasks / Total for a transport
@@ -122,6 +123,8 @@ bool dfb_strat_two_levels(const struct dfb_strat_result *st, enum dfb_metric m, 
  * strategy kept, maybe with no rounds; no histograms or texts).  0, or -1
  * when out of memory (out left empty). */
 int dfb_results_of_invocation(const struct dfb_results *res, unsigned k, struct dfb_results *out);
+/* Removes the scenario of that name and its rounds (nothing when absent). */
+void dfb_results_drop(struct dfb_results *res, const char *name);
 void dfb_results_free(struct dfb_results *res);
 
 /* Reads a saved run: `path` is a results directory (its rounds.csv) or a

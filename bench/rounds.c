@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core.h"
 #include "rounds.h"
 #include "stats.h"
 #include "topology.h"
@@ -37,6 +38,7 @@ int dfb_rounds_open(struct dfb_rounds *r)
 	r->xpu.a = r->xpu.b = -1;
 	if (r->cfg.xpu_probe)
 		dfb_xpu_pair(r->nstrat ? dfb_runtime_plan(r->rt[0]) : NULL, &r->xpu);
+	r->core_pu = r->cfg.core_probe && r->nstrat ? dfb_core_pu(dfb_runtime_plan(r->rt[0])) : -1;
 	return 0;
 }
 
@@ -59,6 +61,7 @@ static int one_pass(struct dfb_rounds *r, unsigned long i, bool bare,
 		sp->out = warm || bare ? -1 : (long)(s * r->rounds + (i - r->warmup));
 		/* First: its threads are gone before the round's start. */
 		sp->xpu_ns = dfb_xpu_rtt_ns(&r->xpu);
+		sp->core_ns = dfb_core_loop_ns(r->core_pu);
 		sp->load1 = dfb_load1();
 		dfb_sys_snap(&sp->a);
 		int rc = dfb_runtime_run_round(r->rt[s], out);

@@ -45,8 +45,9 @@ struct dfb_rounds {
 	struct dfb_round_env *env;
 	struct dfb_round_span *span;
 	size_t nspan;
-	/* The PUs probed before every round (xpu.h). */
+	/* The PUs probed before every round (xpu.h, core.h). */
 	struct dfb_xpu xpu;
+	int core_pu;
 	/* After a failure: what failed.  open: create_err (code CONFIG for a
 	 * configuration error); exec: the failed round, fail_strategy and
 	 * fail_round (0-based over warm-up and measured rounds). */

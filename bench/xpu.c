@@ -7,9 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compare.h"
 #include "dfb_arch.h" /* dfb_now_ns: the rounds' own clock */
-#include "results.h"
 #include "stats.h"
 #include "topology.h"
 #include "xpu.h"
@@ -57,7 +55,7 @@ struct probe {
 	_Atomic int bound; /* 1 bound, -1 failed, 0 not yet */
 };
 
-static bool bind_self(int cpu)
+bool dfb_xpu_bind_self(int cpu)
 {
 	cpu_set_t set;
 	CPU_ZERO(&set);
@@ -69,7 +67,7 @@ static void *pong(void *arg)
 {
 	struct probe *p = arg;
 	/* release: the ping reads bound before it starts the trips. */
-	atomic_store_explicit(&p->bound, bind_self(p->cpu) ? 1 : -1, memory_order_release);
+	atomic_store_explicit(&p->bound, dfb_xpu_bind_self(p->cpu) ? 1 : -1, memory_order_release);
 	uint64_t want = 1;
 	while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
 		/* acquire/release: the trip is the measurement, and a
@@ -107,7 +105,7 @@ static void *ping(void *arg)
 	struct ping_arg *a = arg;
 	struct probe *p = a->p;
 	a->ns = NAN;
-	if (!bind_self(a->cpu))
+	if (!dfb_xpu_bind_self(a->cpu))
 		return NULL;
 	uint64_t deadline = dfb_now_ns() + LIMIT_NS;
 	int b;
@@ -153,95 +151,4 @@ double dfb_xpu_rtt_ns(const struct dfb_xpu *x)
 	pthread_join(tb, NULL);
 	free(p);
 	return a.ns;
-}
-
-void dfb_xpu_levels(const double *x, size_t n, struct dfb_xpu_levels *l)
-{
-	memset(l, 0, sizeof(*l));
-	l->p10 = l->median = l->max = l->threshold = NAN;
-	double *y = malloc((n ? n : 1) * sizeof(*y));
-	if (!y)
-		return;
-	for (size_t i = 0; i < n; i++)
-		if (!isnan(x[i]))
-			y[l->n++] = x[i];
-	if (l->n) {
-		qsort(y, l->n, sizeof(*y), dfb_cmp_double);
-		l->p10 = dfb_quantile_sorted(y, l->n, 0.1);
-		l->median = dfb_quantile_sorted(y, l->n, 0.5);
-		l->max = y[l->n - 1];
-		l->threshold = DFB_XPU_FAR * l->p10;
-		for (size_t i = 0; i < l->n; i++)
-			l->nfar += y[i] > l->threshold;
-	}
-	free(y);
-}
-
-/* Below this many rounds on a side, a median says little. */
-#define XPU_MIN_SIDE 3
-
-static double median_of(double *x, size_t n)
-{
-	qsort(x, n, sizeof(*x), dfb_cmp_double);
-	return dfb_quantile_sorted(x, n, 0.5);
-}
-
-void dfb_xpu_report(FILE *f, const struct dfb_scen_result *sc, const char *prefix,
-		    bool only_far)
-{
-	size_t total = 0;
-	for (size_t s = 0; s < sc->nstrat; s++)
-		total += sc->strat[s].n;
-	double *x = malloc((total ? total : 1) * sizeof(*x));
-	double *far = malloc((total ? total : 1) * sizeof(*far));
-	double *near = malloc((total ? total : 1) * sizeof(*near));
-	if (!x || !far || !near)
-		goto out;
-	size_t k = 0;
-	for (size_t s = 0; s < sc->nstrat; s++)
-		for (size_t i = 0; i < sc->strat[s].n; i++)
-			x[k++] = sc->strat[s].rows[i].xpu_ns;
-	struct dfb_xpu_levels l;
-	dfb_xpu_levels(x, k, &l);
-	if (!l.n || (only_far && !l.nfar))
-		goto out;
-	fprintf(f, "%s%s: cross-PU round trip before each round: median %.0f ns (lowest decile %.0f, "
-		   "largest %.0f; %zu rounds)",
-		prefix, sc->name, l.median, l.p10, l.max, l.n);
-	if (!l.nfar) {
-		fputs(", one state\n", f);
-		goto out;
-	}
-	enum dfb_metric m = dfb_cmp_deciding_metric(sc->transport);
-	const struct dfb_column *col = dfb_metric_col(m);
-	fprintf(f, "; %zu of them with the PUs far apart (over %.0f ns, %.0fx the lowest decile): "
-		   "a different machine for those rounds. %s far against near:",
-		l.nfar, l.threshold, DFB_XPU_FAR, col->title);
-	for (size_t s = 0; s < sc->nstrat; s++) {
-		const struct dfb_strat_result *st = &sc->strat[s];
-		size_t nf = 0, nn = 0;
-		for (size_t i = 0; i < st->n; i++) {
-			double v = st->rows[i].m[m];
-			if (isnan(st->rows[i].xpu_ns) || isnan(v))
-				continue;
-			if (dfb_xpu_is_far(&l, st->rows[i].xpu_ns))
-				far[nf++] = v;
-			else
-				near[nn++] = v;
-		}
-		if (nf < XPU_MIN_SIDE || nn < XPU_MIN_SIDE) {
-			fprintf(f, "%s %s: %zu far, %zu near, too few to compare", s ? ";" : "",
-				st->name, nf, nn);
-			continue;
-		}
-		double a = median_of(near, nn), b = median_of(far, nf);
-		fprintf(f, "%s %s %+.1f%% (%.4g against %.4g %s; %zu far, %zu near)", s ? ";" : "",
-			st->name, a > 0 ? (b - a) / a * 100.0 : 0.0, b * col->scale, a * col->scale,
-			col->shown_unit, nf, nn);
-	}
-	fputc('\n', f);
-out:
-	free(x);
-	free(far);
-	free(near);
 }

@@ -29,8 +29,6 @@
 #define DFB_XPU_H
 
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdio.h>
 
 struct dfb_plan;
 
@@ -45,34 +43,12 @@ void dfb_xpu_pair(const struct dfb_plan *plan, struct dfb_xpu *x);
  * thread cannot be started or bound, or the trips take over 50 ms (a PU
  * busy with something that does not yield). */
 double dfb_xpu_rtt_ns(const struct dfb_xpu *x);
+/* Binds the calling thread to OS CPU cpu alone; false when it cannot. */
+bool dfb_xpu_bind_self(int cpu);
 
-/* A round whose probe exceeds DFB_XPU_FAR times the lowest decile of its
- * run's probes ran with the pair far apart (on the VM above: 310-380
- * against 60-115 ns, a state's rounds within 2.5 times their lowest).  A
- * run nearly all far has its lowest decile far too: its median says so. */
-#define DFB_XPU_FAR 3.0
-
-/* How the probes of a run fall: n probes (NaN ones skipped), their lowest
- * decile, median and largest, and how many are far (above). */
-struct dfb_xpu_levels {
-	size_t n, nfar;
-	double p10, median, max, threshold;
-};
-/* Of x[0..n) (any order). */
-void dfb_xpu_levels(const double *x, size_t n, struct dfb_xpu_levels *l);
-/* Whether a probe of value v is far by l (false for NaN). */
-static inline bool dfb_xpu_is_far(const struct dfb_xpu_levels *l, double v)
-{
-	return l->nfar > 0 && v > l->threshold;
-}
-
-struct dfb_scen_result;
-/* "PREFIX SCEN: cross-PU round trip before each round: ..." and, where
- * some rounds ran far, each strategy's deciding metric far against near
- * (the median of each, the change, the rounds on each side).  Nothing
- * when no round was probed, nor, with only_far, when none ran far.
- * `deferbench run`'s output, meta.txt and the suite's console. */
-void dfb_xpu_report(FILE *f, const struct dfb_scen_result *sc, const char *prefix,
-		    bool only_far);
+/* A round whose probe exceeds 3 times the lowest decile of its run's
+ * probes ran with the pair far apart (on the VM above: 310-380 against
+ * 60-115 ns, a state's rounds within 2.5 times their lowest): the factor
+ * is in mstate.c, which reads and reports the probe's values. */
 
 #endif

@@ -85,6 +85,7 @@ static const struct dfb_key runtime_keys[] = {
 	U64(max_fanout, 1, 1 << 16, "consumers per task"),
 	U64(latency_sample, 0, 1e9, "time the registration path of one FIN in N, chosen at random (two clock reads per sampled FIN, the same on every strategy); 0: none"),
 	U64(xpu_probe, 0, 1, "before every round, time a cache line's round trip between two of the round's PUs (rounds.csv xpu_rtt_ns; outside the timed part, alike for every strategy; 0.2-0.5 ms a round on the 2-core VM); 0: off"),
+	U64(core_probe, 0, 1, "before every round, time a fixed loop on the drain thread's PU (scheduler 0, or the consumer), which slows when the host runs something else on that core (rounds.csv core_ns; pinned placements only; outside the timed part, alike for every strategy); 0: off"),
 	ENUM(platform, platform_names, "upstream platform preset: a2a3 (24 clusters, 3 schedulers, window 16384, 4 rings) or a5 (36 clusters, 6 schedulers); sets the defaults of those keys, which still override it"),
 	U64(orch_to_sched, 0, 1, "the orchestrator thread joins the schedulers once its graph is submitted, the clusters reassigned over all threads (upstream: 0)"),
 	U64(waitlist_ttas, 0, 1, "deviation: the wait-list try-lock loads before its CAS (upstream: 0, one strong CAS)"),
@@ -191,6 +192,7 @@ void dfb_config_defaults(struct dfb_config *c)
 	c->max_fanout = 32;
 	c->latency_sample = 64;
 	c->xpu_probe = 0; /* not shown not to move the figures (docs/PERFORMANCE.md) */
+	c->core_probe = 0; /* the same */
 	c->verify = 0;
 	c->fault = DFB_FAULT_NONE;
 	c->fault_task = 0;

@@ -158,6 +158,7 @@ struct dfb_config {
 	uint64_t max_fanout;
 	uint64_t latency_sample;     /* time one FIN in N at random (0: none) */
 	uint64_t xpu_probe;          /* the harness probes two PUs before each round */
+	uint64_t core_probe;         /* ... and the drain thread's core */
 	uint64_t platform;           /* enum dfb_platform: sets the keys' defaults */
 	uint64_t orch_to_sched;      /* the orchestrator schedules once it is done */
 	uint64_t waitlist_ttas;      /* deviation: test-and-test-and-set try-lock */

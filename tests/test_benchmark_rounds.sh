@@ -41,7 +41,7 @@ is_xml() { python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[
 [ -x "$script" ] || error "$script missing or not executable"
 [ -x "$DFB_DEFERBENCH" ] || error "$DFB_DEFERBENCH is not built"
 
-rounds_header=scenario,strategy,invocation,round,host_us,total_us,sched_us,orch_us,tasks,subtasks,fin_events,registrations,inline_completions,consumer_completions,lock_misses,mailbox_full_retries,cas_retries,drained_msgs,polls,poll_lock_misses,dispatches,dummy_completions,slow_pushes_first_call,slow_pushes_retried,peak_wait_entries,lat_count,lat_p50_ns,lat_p90_ns,lat_p99_ns,lat_p999_ns,lat_max_ns,throughput_msgs_per_s,other_cpu_ms,steal_ms,nivcsw,load1,others_pct,xpu_rtt_ns,disturbed
+rounds_header=scenario,strategy,invocation,round,host_us,total_us,sched_us,orch_us,tasks,subtasks,fin_events,registrations,inline_completions,consumer_completions,lock_misses,mailbox_full_retries,cas_retries,drained_msgs,polls,poll_lock_misses,dispatches,dummy_completions,slow_pushes_first_call,slow_pushes_retried,peak_wait_entries,lat_count,lat_p50_ns,lat_p90_ns,lat_p99_ns,lat_p999_ns,lat_max_ns,throughput_msgs_per_s,other_cpu_ms,steal_ms,nivcsw,load1,others_pct,xpu_rtt_ns,core_ns,disturbed
 
 # ---- the real run ------------------------------------------------------------
 
@@ -124,14 +124,18 @@ check "plots of per-round series and box plots exist" eq "$(($(find "$out/plots"
 
 check "report.md has the Performance Summary" contains "$out/report.md" "## Performance Summary"
 check "report.md has the Warnings section" contains "$out/report.md" "## Warnings"
-# A machine line with far rounds (-S xpu_probe=1, bench/xpu.h) is a warning
-# of the report; one with a single state is not.
+# A machine line with far rounds (-S xpu_probe=1, bench/xpu.h) or a shared
+# core (-S core_probe=1, bench/core.h) is a warning of the report; one with
+# a single state is not.
 cp -r "$out" "$tmp/far"
 echo "machine: dummy_task_1: cross-PU round trip before each round: median 90 ns (lowest decile 70, largest 350; 60 rounds); 12 of them with the PUs far apart (over 210 ns, 3x the lowest decile): a different machine for those rounds." >>"$tmp/far/meta.txt"
 echo "machine: other: cross-PU round trip before each round: median 90 ns (lowest decile 70, largest 99; 60 rounds), one state" >>"$tmp/far/meta.txt"
+echo "machine: dummy_task_1: drain thread's core before each round, a fixed loop's time an iteration: median 1.94 ns (lowest decile 1.41, largest 2.56; 60 rounds); 40 of them with the drain thread's core shared (over 1.55 ns, 1.1x the lowest decile): a different machine for those rounds." >>"$tmp/far/meta.txt"
 python3 "$srcdir/scripts/render-report" "$tmp/far" >/dev/null 2>&1
 check "report: far rounds are a warning" \
 	eq "$(sed -n '/^## Warnings/,/^## /p' "$tmp/far/report.md" | grep -c 'far apart')" 1
+check "report: a shared core is a warning" \
+	eq "$(sed -n '/^## Warnings/,/^## /p' "$tmp/far/report.md" | grep -c "drain thread's core shared")" 1
 check "report: one state is not" \
 	eq "$(sed -n '/^## Warnings/,/^## /p' "$tmp/far/report.md" | grep -c 'one state')" 0
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 
 #include "cli.h"
 #include "compare.h"
+#include "core.h"
+#include "mstate.h"
 #include "results.h"
 #include "scenario.h"
 #include "topology.h"
@@ -127,7 +130,7 @@ static struct dfb_scen_result *synth(struct dfb_results *res, const char *name, 
 			r->lat_p50 = 40;
 			r->lat_max = 900;
 			r->invocation = 1;
-			r->xpu_ns = NAN;
+			r->xpu_ns = r->core_ns = NAN;
 			for (uint64_t k = 1; k <= 300; k++)
 				dfb_hist_add(&st->lat, k * 3 + s);
 		}
@@ -484,7 +487,7 @@ static const char *const rounds_header =
 	"mailbox_full_retries,cas_retries,drained_msgs,polls,poll_lock_misses,dispatches,"
 	"dummy_completions,slow_pushes_first_call,slow_pushes_retried,peak_wait_entries,lat_count,lat_p50_ns,lat_p90_ns,lat_p99_ns,"
 	"lat_p999_ns,lat_max_ns,throughput_msgs_per_s,other_cpu_ms,steal_ms,nivcsw,load1,"
-	"others_pct,xpu_rtt_ns,disturbed";
+	"others_pct,xpu_rtt_ns,core_ns,disturbed";
 
 static void w_rounds(FILE *f, const void *a)
 {
@@ -517,6 +520,7 @@ START_TEST(rounds_csv_header_rows_and_read_back)
 				r->nivcsw = 7;
 				r->load1 = 0.5;
 				r->xpu_ns = k == 1 ? NAN : 60.0;
+				r->core_ns = k == 2 ? NAN : 1.413;
 			}
 	char msg[512];
 	ck_assert_msg(dfb_write_file_atomic(tmpdir, "rounds.csv", w_rounds, &res, msg,
@@ -532,9 +536,10 @@ START_TEST(rounds_csv_header_rows_and_read_back)
 	/* non-transport rows have an empty throughput field */
 	ck_assert(strstr(text, "\nalpha,spinlock,1,0,1000.000,1001.000,1002.000,1003.000,100,300,"
 			       "300,") != NULL);
-	ck_assert(strstr(text, ",40,0,0,0,900,,2.5,0.0,7,0.50,20.0,60.0,1\n") != NULL);
-	/* an unprobed round: its field empty */
-	ck_assert(strstr(text, ",40,0,0,0,900,,2.5,0.0,7,0.50,1.0,,0\n") != NULL);
+	ck_assert(strstr(text, ",40,0,0,0,900,,2.5,0.0,7,0.50,20.0,60.0,1.413,1\n") != NULL);
+	/* unprobed rounds: their fields empty */
+	ck_assert(strstr(text, ",40,0,0,0,900,,2.5,0.0,7,0.50,1.0,,1.413,0\n") != NULL);
+	ck_assert(strstr(text, ",40,0,0,0,900,,2.5,0.0,7,0.50,1.0,60.0,,0\n") != NULL);
 	free(text);
 
 	/* No temporary file is left next to it. */
@@ -569,6 +574,8 @@ START_TEST(rounds_csv_header_rows_and_read_back)
 	ck_assert_uint_eq(back.scen[0].strat[0].rows[3].invocation, 1);
 	ASSERT_CLOSE(back.scen[0].strat[0].rows[3].xpu_ns, 60.0, 1e-9);
 	ck_assert(isnan(back.scen[0].strat[0].rows[1].xpu_ns));
+	ASSERT_CLOSE(back.scen[0].strat[0].rows[3].core_ns, 1.413, 1e-9);
+	ck_assert(isnan(back.scen[0].strat[0].rows[2].core_ns));
 	dfb_results_free(&back);
 
 	snprintf(path, sizeof(path), "%s/rounds.csv", tmpdir);
@@ -596,16 +603,17 @@ START_TEST(rounds_csv_header_rows_and_read_back)
 END_TEST
 
 /* The far/near split on synthetic probes: spinlock 10% slower far,
- * mailbox 50% slower far; then one state, NaN probes, and only_far. */
+ * mailbox 50% slower far; then one state, NaN probes, and only_high. */
 START_TEST(xpu_levels_and_report)
 {
 	double x[] = {60, 62, 58, NAN, 330, 61, 340, 59, 64, 320};
-	struct dfb_xpu_levels l;
-	dfb_xpu_levels(x, NELEM(x), &l);
+	struct dfb_mstate_levels l;
+	dfb_mstate_levels(x, NELEM(x), dfb_mstates[DFB_MSTATE_XPU].factor, NAN, &l);
 	ck_assert_uint_eq(l.n, 9);
-	ck_assert_uint_eq(l.nfar, 3);
+	ck_assert_uint_eq(l.nhigh, 3);
 	ck_assert(l.threshold > 64 && l.threshold < 320);
-	ck_assert(dfb_xpu_is_far(&l, 330) && !dfb_xpu_is_far(&l, 64) && !dfb_xpu_is_far(&l, NAN));
+	ck_assert(dfb_mstate_is_high(&l, 330) && !dfb_mstate_is_high(&l, 64) &&
+		  !dfb_mstate_is_high(&l, NAN));
 
 	struct dfb_results res = {0};
 	struct dfb_scen_result *sc = synth(&res, "two", false, 20, 1000, 1000);
@@ -614,12 +622,13 @@ START_TEST(xpu_levels_and_report)
 			struct dfb_round_row *r = &sc->strat[s].rows[i];
 			bool far = i % 4 == 0; /* 5 of 20 */
 			r->xpu_ns = far ? 320.0 + (double)i : 60.0 + (double)(i % 3);
+			r->core_ns = NAN;
 			r->m[DFB_METRIC_SCHED] = far ? (s ? 1500.0 : 1100.0) : 1000.0;
 		}
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	dfb_xpu_report(f, sc, "machine: ", false);
+	dfb_mstate_report_all(f, sc, NULL, "machine: ", false);
 	fclose(f);
 	ck_assert_msg(strstr(text, "machine: two: cross-PU round trip before each round: median ") ==
 			      text, "%s", text);
@@ -628,29 +637,36 @@ START_TEST(xpu_levels_and_report)
 		      "%s", text);
 	ck_assert_msg(strstr(text, "mailbox +50.0% (1500 against 1000 us; 5 far, 15 near)") != NULL,
 		      "%s", text);
+	/* Which wins by state: level near, mailbox 36.4% slower far. */
+	ck_assert_msg(strstr(text, ". Against spinlock: mailbox +0.0% near, +36.4% far\n") != NULL,
+		      "%s", text);
+	/* One line: the core probe did not run. */
+	ck_assert_ptr_eq(strchr(text, '\n'), text + len - 1);
 	free(text);
 
-	/* One state: said so; with only_far, nothing. */
+	/* One state: said so; with only_high, nothing. */
 	for (size_t s = 0; s < 2; s++)
 		for (size_t i = 0; i < 20; i++)
 			sc->strat[s].rows[i].xpu_ns = 60.0 + (double)(i % 5);
 	text = NULL;
 	f = open_memstream(&text, &len);
-	dfb_xpu_report(f, sc, "machine: ", false);
-	dfb_xpu_report(f, sc, "Far PUs: ", true);
+	dfb_mstate_report(f, sc, DFB_MSTATE_XPU, NAN, "machine: ", false);
+	dfb_mstate_report(f, sc, DFB_MSTATE_XPU, NAN, "Machine: ", true);
 	fclose(f);
-	ck_assert_msg(strstr(text, ", one state\n") != NULL && !strstr(text, "Far PUs"), "%s",
+	ck_assert_msg(strstr(text, ", one state\n") != NULL && !strstr(text, "Machine: "), "%s",
 		      text);
 	free(text);
 
-	/* Too few far rounds on a side: said, no change given. */
+	/* Too few far rounds on a side: said, no change given, nor a
+	 * comparison of the strategies in that state. */
 	sc->strat[0].rows[0].xpu_ns = sc->strat[0].rows[1].xpu_ns = 400;
 	text = NULL;
 	f = open_memstream(&text, &len);
-	dfb_xpu_report(f, sc, "", true);
+	dfb_mstate_report(f, sc, DFB_MSTATE_XPU, NAN, "", true);
 	fclose(f);
 	ck_assert_msg(strstr(text, "spinlock: 2 far, 18 near, too few to compare") != NULL, "%s",
 		      text);
+	ck_assert_msg(strstr(text, ". Against spinlock: mailbox +0.0% near\n") != NULL, "%s", text);
 	free(text);
 
 	/* Nothing probed (xpu_probe = 0, a file from before the probe): nothing. */
@@ -659,9 +675,44 @@ START_TEST(xpu_levels_and_report)
 			sc->strat[s].rows[i].xpu_ns = NAN;
 	text = NULL;
 	f = open_memstream(&text, &len);
-	dfb_xpu_report(f, sc, "machine: ", false);
+	dfb_mstate_report_all(f, sc, NULL, "machine: ", false);
 	fclose(f);
 	ck_assert_uint_eq(len, 0);
+	free(text);
+	dfb_results_free(&res);
+}
+END_TEST
+
+/* The core probe's split as the VM showed it (core.h): 1.41 ns alone,
+ * 1.8-2.6 shared; the mailbox wins alone and loses shared. */
+START_TEST(core_levels_and_report)
+{
+	struct dfb_results res = {0};
+	struct dfb_scen_result *sc = synth(&res, "core", false, 30, 1000, 1000);
+	for (size_t s = 0; s < 2; s++)
+		for (size_t i = 0; i < 30; i++) {
+			struct dfb_round_row *r = &sc->strat[s].rows[i];
+			bool shared = i % 3 != 0; /* 20 of 30 */
+			r->xpu_ns = NAN;
+			r->core_ns = shared ? 1.8 + 0.04 * (double)(i % 20) : 1.41 + 0.001 * (double)(i % 4);
+			r->m[DFB_METRIC_SCHED] = s ? (shared ? 1650.0 : 1120.0)
+						   : (shared ? 1510.0 : 1410.0);
+		}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	dfb_mstate_report_all(f, sc, NULL, "Machine: ", true);
+	fclose(f);
+	ck_assert_msg(strstr(text, "Machine: core: drain thread's core before each round, ") == text,
+		      "%s", text);
+	ck_assert_msg(strstr(text, "40 of them with the drain thread's core shared (over 1.55 ns, 1.1x the "
+				   "lowest decile)") != NULL,
+		      "%s", text);
+	ck_assert_msg(strstr(text, "Sched (us) shared against alone: spinlock +7.1% (1510 against 1410 "
+				   "us; 20 shared, 10 alone); mailbox +47.3% (1650 against 1120 us; "
+				   "20 shared, 10 alone). Against spinlock: mailbox -20.6% alone, "
+				   "+9.3% shared\n") != NULL,
+		      "%s", text);
 	free(text);
 	dfb_results_free(&res);
 }
@@ -689,6 +740,99 @@ START_TEST(xpu_probe_pair_and_value)
 	e[1].pu_os = 1;
 	dfb_xpu_pair(&p, &x);
 	ck_assert(x.a == 0 && x.b == 1);
+}
+END_TEST
+
+/* --only's parts: the states' names, the run-wide reference of the core
+ * probe, and keeping one state's rounds (a scenario where a strategy has
+ * none is removed and named). */
+static void note_dropped(void *arg, const char *name)
+{
+	snprintf(arg, 64, "%s", name);
+}
+
+START_TEST(mstate_parse_and_keep)
+{
+	enum dfb_mstate w;
+	bool high;
+	char msg[300];
+	ck_assert_int_eq(dfb_mstate_parse("alone", &w, &high, msg, sizeof(msg)), 0);
+	ck_assert(w == DFB_MSTATE_CORE && !high);
+	ck_assert_int_eq(dfb_mstate_parse("far", &w, &high, msg, sizeof(msg)), 0);
+	ck_assert(w == DFB_MSTATE_XPU && high);
+	ck_assert_int_eq(dfb_mstate_parse("Alone", &w, &high, msg, sizeof(msg)), -1);
+	ck_assert_msg(strstr(msg, "one of near, far (-S xpu_probe=1); alone, shared "
+				  "(-S core_probe=1)") != NULL,
+		      "%s", msg);
+
+	/* "a": rounds 0-9 alone (1.08 ns), 10-19 shared; "b": every round at
+	 * 1.9 ns, all shared by the run's reference though alone by its own;
+	 * "c": mailbox never alone. */
+	struct dfb_results res = {0};
+	struct dfb_scen_result *sc[3] = {synth(&res, "a", false, 20, 1000, 1000),
+					 synth(&res, "b", false, 20, 1000, 1000),
+					 synth(&res, "c", false, 20, 1000, 1000)};
+	for (size_t k = 0; k < 3; k++)
+		for (size_t t = 0; t < 2; t++)
+			for (size_t i = 0; i < 20; i++) {
+				struct dfb_round_row *r = &sc[k]->strat[t].rows[i];
+				bool alone = k == 0 ? i < 10 : k == 2 ? t == 0 && i < 5 : false;
+				r->core_ns = alone ? 1.08 : 1.9;
+				r->xpu_ns = NAN;
+				r->disturbed = i == 0;
+			}
+	ASSERT_CLOSE(dfb_mstate_ref(&res, DFB_MSTATE_CORE), 1.08, 1e-9);
+	ck_assert(isnan(dfb_mstate_ref(&res, DFB_MSTATE_XPU))); /* per scenario */
+	char dropped[64] = "";
+	size_t kept, total;
+	ck_assert_uint_eq(dfb_mstate_keep_all(&res, DFB_MSTATE_CORE, false, &kept, &total,
+					      note_dropped, dropped),
+			  2);
+	ck_assert_uint_eq(total, 120);
+	ck_assert_uint_eq(kept, 20 + 5); /* a's 2 x 10, c's spinlock 5, then c removed */
+	ck_assert_str_eq(dropped, "c");
+	ck_assert_uint_eq(res.nscen, 1);
+	ck_assert_str_eq(res.scen[0].name, "a");
+	for (size_t t = 0; t < 2; t++) {
+		const struct dfb_strat_result *st = &res.scen[0].strat[t];
+		ck_assert_uint_eq(st->n, 10);
+		ck_assert_uint_eq(st->ndisturbed, 1);
+		for (size_t i = 0; i < st->n; i++)
+			ASSERT_CLOSE(st->rows[i].core_ns, 1.08, 1e-12);
+	}
+	dfb_results_free(&res);
+}
+END_TEST
+
+/* The drain thread's PU from a plan, and a finite loop time on a PU this
+ * process may run on; nothing unpinned or without a PU. */
+START_TEST(core_probe_pu_and_value)
+{
+	ck_assert_int_eq(dfb_core_pu(NULL), -1);
+	struct dfb_plan_entry e[3] = {
+		{.role = DFB_ROLE_ORCHESTRATOR, .pu_os = 0},
+		{.role = DFB_ROLE_SCHEDULER, .index = 1, .pu_os = 0},
+		{.role = DFB_ROLE_SCHEDULER, .index = 0, .pu_os = 1},
+	};
+	struct dfb_plan p = {.bind = false, .nthreads = 3, .entries = e};
+	ck_assert_int_eq(dfb_core_pu(&p), -1); /* unpinned: no PU of its own */
+	p.bind = true;
+	ck_assert_int_eq(dfb_core_pu(&p), 1); /* scheduler 0, not the first scheduler */
+	e[1].role = DFB_ROLE_CONSUMER;
+	e[1].index = 0;
+	e[2].role = DFB_ROLE_PRODUCER;
+	ck_assert_int_eq(dfb_core_pu(&p), 0); /* a transport's consumer */
+	e[1].role = DFB_ROLE_PRODUCER;
+	ck_assert_int_eq(dfb_core_pu(&p), -1);
+
+	cpu_set_t set;
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	int cpu = 0;
+	while (!CPU_ISSET(cpu, &set))
+		cpu++;
+	double ns = dfb_core_loop_ns(cpu);
+	ck_assert_msg(isfinite(ns) && ns > 0, "%g", ns);
+	ck_assert(isnan(dfb_core_loop_ns(-1)));
 }
 END_TEST
 
@@ -1079,6 +1223,9 @@ static Suite *suite_suite(void)
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, rounds_csv_header_rows_and_read_back);
 	tcase_add_test(tc, xpu_levels_and_report);
+	tcase_add_test(tc, core_levels_and_report);
+	tcase_add_test(tc, core_probe_pu_and_value);
+	tcase_add_test(tc, mstate_parse_and_keep);
 	tcase_add_test(tc, xpu_probe_pair_and_value);
 	tcase_add_test(tc, summary_latency_transport_csv);
 	tcase_add_test(tc, csv_and_json_escaping);

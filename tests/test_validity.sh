@@ -119,6 +119,54 @@ check "... not on the file" lacks "$tmp/pl.out" 'deferred_heavy[.]scn'
 "$bin" validate --builtin -S tasks=0 >/dev/null 2>"$tmp/vb.out"
 check "validate --builtin prints a bad --set once" \
 	eq "$(grep -c '^--set tasks=0: ' "$tmp/vb.out")" 1
+# ---- the drain core's probe (bench/core.h) ---------------------------------------------
+# Pinned, every round has a loop time and the run a machine line; unpinned,
+# the drain thread has no PU of its own and nothing is probed.
+probe=(-c dummy_task_1 -n 3 -w 1 -s spinlock,mailbox -S core_probe=1)
+run core "$bin" suite "${probe[@]}" -S placement=compact -o "$tmp/core"
+check "a pinned core-probed run exits 0" eq "$(rc_of core)" 0
+check "... fills core_ns in every round" \
+	eq "$(col "$tmp/core/rounds.csv" core_ns | grep -c '^[0-9.]*[1-9][0-9.]*$')" 6
+check "... and meta.txt has its machine line" \
+	contains "$tmp/core/meta.txt" "machine: dummy_task_1: drain thread's core before each round"
+run core0 "$bin" suite "${probe[@]}" -S placement=none -o "$tmp/core0"
+check "unpinned, core_ns is empty" \
+	eq "$(col "$tmp/core0/rounds.csv" core_ns | grep -c .)" 0
+check "... and no line claims a state" lacks "$tmp/core0/meta.txt" "drain thread's core"
+# --only: the verdicts of one state's rounds, rounds.csv with every round.
+# Which rounds are alone is the machine's; the run's fastest probe always
+# is (the threshold is 1.1x the lowest decile), so at least one is kept.
+run only "$bin" suite "${probe[@]}" -S placement=compact --only alone -o "$tmp/only"
+check "--only alone runs (0, or 1 where a strategy had no such round)" \
+	grep -qx '[01]' "$tmp/only.rc"
+check "... keeps every round in rounds.csv" eq "$(col "$tmp/only/rounds.csv" core_ns | wc -l)" 6
+check "... and says in meta.txt how many it judged" \
+	grep -qE '^only: alone \(core_probe: [1-6] of 6 rounds kept; rounds.csv has them all\)$' \
+	"$tmp/only/meta.txt"
+check "--only of no state is a usage error" \
+	eq "$("$bin" suite "${probe[@]}" --only nowhere -o "$tmp/x" >/dev/null 2>&1; echo $?)" 2
+run nowhere "$bin" compare --only nowhere a b
+check "... on compare too, naming the states" contains "$tmp/nowhere.out" \
+	"'nowhere' is not a machine state; one of near, far (-S xpu_probe=1); alone, shared (-S core_probe=1)"
+# compare --only on rounds whose probe values are known: mailbox alone in
+# rounds 0 and 1 only, spinlock in rounds 0, 1 and 2.
+python3 - "$tmp/core/rounds.csv" "$tmp/known.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+for r in rows:
+    alone = int(r["round"]) < (2 if r["strategy"] == "mailbox" else 3)
+    r["core_ns"] = "1.080" if alone else "1.900"
+w = csv.DictWriter(open(sys.argv[2], "w", newline=""), fieldnames=list(rows[0].keys()))
+w.writeheader()
+w.writerows(rows)
+PY
+run known "$bin" compare --only alone "$tmp/known.csv" "$tmp/known.csv"
+check "compare --only alone exits 0" eq "$(rc_of known)" 0
+check "... counting the rounds it kept" \
+	contains "$tmp/known.out" "known.csv: 5 of 6 rounds with the drain thread's core alone"
+run known2 "$bin" compare --only shared "$tmp/known.csv" "$tmp/known.csv"
+check "compare --only shared: spinlock has none, nothing in common (exit 2)" eq "$(rc_of known2)" 2
+
 # ---- stress: a short run per strategy (bounded by its duration) ----------------------
 # (the default strategies: `list` without the opt-in and unavailable ones)
 default_strategies=$("$bin" list | awk '/^Strategies/ { on = 1; next } on && !NF { exit }
