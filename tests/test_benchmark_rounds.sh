@@ -136,6 +136,11 @@ check "report: far rounds are a warning" \
 	eq "$(sed -n '/^## Warnings/,/^## /p' "$tmp/far/report.md" | grep -c 'far apart')" 1
 check "report: a shared core is a warning" \
 	eq "$(sed -n '/^## Warnings/,/^## /p' "$tmp/far/report.md" | grep -c "drain thread's core shared")" 1
+# --only's line (meta.txt only:) is said before the Verdict.
+echo "only: alone (core_probe: 40 of 60 rounds kept; rounds.csv has them all)" >>"$tmp/far/meta.txt"
+python3 "$srcdir/scripts/render-report" "$tmp/far" >/dev/null 2>&1
+check "report: --only's state is said before the verdicts" \
+	eq "$(sed -n '1,/^## Verdict/p' "$tmp/far/report.md" | grep -c 'Only the rounds run in one machine state: alone (core_probe: 40 of 60')" 1
 check "report: one state is not" \
 	eq "$(sed -n '/^## Warnings/,/^## /p' "$tmp/far/report.md" | grep -c 'one state')" 0
 
