@@ -1112,8 +1112,11 @@ static char *machine_text(const struct dfb_results *res, const char *prefix, boo
 	FILE *m = open_memstream(&text, &len);
 	if (!m)
 		return NULL;
+	double ref[DFB_MSTATE__COUNT];
+	for (int w = 0; w < DFB_MSTATE__COUNT; w++)
+		ref[w] = dfb_mstate_ref(res, (enum dfb_mstate)w);
 	for (size_t i = 0; i < res->nscen; i++)
-		dfb_mstate_report_all(m, &res->scen[i], res, prefix, only_high);
+		dfb_mstate_report_all(m, &res->scen[i], ref, prefix, only_high);
 	fclose(m);
 	return text;
 }

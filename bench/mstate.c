@@ -14,7 +14,7 @@
 const struct dfb_mstate_desc dfb_mstates[DFB_MSTATE__COUNT] = {
 	[DFB_MSTATE_XPU] = {
 		.what = "cross-PU round trip before each round",
-		.high = "far", .low = "near",
+		.name = {"near", "far"},
 		.meaning = {"with the PUs near", "with the PUs far apart"},
 		.key = "xpu_probe",
 		/* 310-380 against 60-115 ns on the VM, a state's rounds
@@ -24,7 +24,7 @@ const struct dfb_mstate_desc dfb_mstates[DFB_MSTATE__COUNT] = {
 	},
 	[DFB_MSTATE_CORE] = {
 		.what = "drain thread's core before each round, a fixed loop's time an iteration",
-		.high = "shared", .low = "alone",
+		.name = {"alone", "shared"},
 		.meaning = {"with the drain thread's core alone", "with the drain thread's core shared"},
 		.key = "core_probe",
 		/* 1.41-1.46 alone against 1.6-2.9 ns shared on the VM (core.h) */
@@ -141,7 +141,7 @@ int dfb_mstate_parse(const char *name, enum dfb_mstate *which, bool *high, char 
 {
 	for (int w = 0; w < DFB_MSTATE__COUNT; w++)
 		for (int side = 0; side < 2; side++)
-			if (!strcmp(name, side ? dfb_mstates[w].high : dfb_mstates[w].low)) {
+			if (!strcmp(name, dfb_mstates[w].name[side])) {
 				*which = (enum dfb_mstate)w;
 				*high = side;
 				return 0;
@@ -149,12 +149,14 @@ int dfb_mstate_parse(const char *name, enum dfb_mstate *which, bool *high, char 
 	int n = snprintf(msg, len, "'%s' is not a machine state; one of", name);
 	for (int w = 0; w < DFB_MSTATE__COUNT && n >= 0 && (size_t)n < len; w++)
 		n += snprintf(msg + n, len - (size_t)n, "%s %s, %s (-S %s=1)", w ? ";" : "",
-			      dfb_mstates[w].low, dfb_mstates[w].high, dfb_mstates[w].key);
+			      dfb_mstates[w].name[0], dfb_mstates[w].name[1], dfb_mstates[w].key);
 	return -1;
 }
 
-void dfb_mstate_keep(struct dfb_scen_result *sc, enum dfb_mstate which, bool high, double ref,
-		     size_t *kept, size_t *total, size_t *least)
+/* keep_all's work on one scenario; *least: the fewest rounds a strategy
+ * kept. */
+static void keep(struct dfb_scen_result *sc, enum dfb_mstate which, bool high, double ref,
+		 size_t *kept, size_t *total, size_t *least)
 {
 	*kept = 0;
 	*total = rounds_of(sc);
@@ -193,7 +195,7 @@ size_t dfb_mstate_keep_all(struct dfb_results *res, enum dfb_mstate which, bool 
 	for (size_t i = 0; i < res->nscen;) {
 		struct dfb_scen_result *sc = &res->scen[i];
 		size_t k, t, least;
-		dfb_mstate_keep(sc, which, high, ref, &k, &t, &least);
+		keep(sc, which, high, ref, &k, &t, &least);
 		*kept += k;
 		*total += t;
 		if (least) {
@@ -235,19 +237,19 @@ void dfb_mstate_report(FILE *f, const struct dfb_scen_result *sc, enum dfb_mstat
 	fprintf(f, "; %zu of them %s (over %.*f ns, %.4gx the lowest decile%s): "
 		   "a different machine for those rounds. %s %s against %s:",
 		l.nhigh, d->meaning[1], p, l.threshold, d->factor, isnan(ref) ? "" : " of the run",
-		col->title, d->high, d->low);
+		col->title, d->name[1], d->name[0]);
 	for (size_t s = 0; s < sc->nstrat; s++) {
 		const struct dfb_strat_result *st = &sc->strat[s];
 		split_of(st, &l, which, m, x, &sp[s]);
 		if (isnan(sp[s].med[0]) || isnan(sp[s].med[1])) {
 			fprintf(f, "%s %s: %zu %s, %zu %s, too few to compare", s ? ";" : "",
-				st->name, sp[s].n[1], d->high, sp[s].n[0], d->low);
+				st->name, sp[s].n[1], d->name[1], sp[s].n[0], d->name[0]);
 			continue;
 		}
 		fprintf(f, "%s %s %+.1f%% (%.4g against %.4g %s; %zu %s, %zu %s)", s ? ";" : "",
 			st->name, change_pct(sp[s].med[0], sp[s].med[1]),
 			sp[s].med[1] * col->scale, sp[s].med[0] * col->scale, col->shown_unit,
-			sp[s].n[1], d->high, sp[s].n[0], d->low);
+			sp[s].n[1], d->name[1], sp[s].n[0], d->name[0]);
 	}
 	/* Which strategy wins can depend on the state: say it per state. */
 	bool head = false;
@@ -263,7 +265,7 @@ void dfb_mstate_report(FILE *f, const struct dfb_scen_result *sc, enum dfb_mstat
 			else
 				fputc(',', f);
 			fprintf(f, " %+.1f%% %s", change_pct(sp[0].med[side], sp[s].med[side]),
-				side ? d->high : d->low);
+				d->name[side]);
 			head = any = true;
 		}
 	}
@@ -273,10 +275,9 @@ out:
 	free(sp);
 }
 
-void dfb_mstate_report_all(FILE *f, const struct dfb_scen_result *sc,
-			   const struct dfb_results *res, const char *prefix, bool only_high)
+void dfb_mstate_report_all(FILE *f, const struct dfb_scen_result *sc, const double *ref,
+			   const char *prefix, bool only_high)
 {
 	for (int w = 0; w < DFB_MSTATE__COUNT; w++)
-		dfb_mstate_report(f, sc, (enum dfb_mstate)w, dfb_mstate_ref(res, (enum dfb_mstate)w),
-				  prefix, only_high);
+		dfb_mstate_report(f, sc, (enum dfb_mstate)w, ref ? ref[w] : NAN, prefix, only_high);
 }

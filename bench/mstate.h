@@ -21,7 +21,7 @@ enum dfb_mstate { DFB_MSTATE_XPU, DFB_MSTATE_CORE, DFB_MSTATE__COUNT };
 
 struct dfb_mstate_desc {
 	const char *what;      /* "cross-PU round trip before each round" */
-	const char *high, *low; /* the states' names: "far", "near" */
+	const char *name[2];    /* the states, low and high: "near", "far" */
 	const char *meaning[2]; /* of a round in each: "with the PUs near", "... far apart" */
 	const char *key;       /* the key that turns the probe on */
 	/* A value over factor times the lowest decile of its run's values
@@ -64,17 +64,12 @@ double dfb_mstate_ref(const struct dfb_results *res, enum dfb_mstate which);
  * message naming the states when name is none of them. */
 int dfb_mstate_parse(const char *name, enum dfb_mstate *which, bool *high, char *msg,
 		     size_t len);
-/* Keeps in every strategy of sc only the rounds whose probe put them in
- * the state (which, high), judged by ref as in dfb_mstate_report; an
- * unprobed round is in no state.  *kept and *total count rounds over the
- * strategies, *least the fewest a strategy kept. */
-void dfb_mstate_keep(struct dfb_scen_result *sc, enum dfb_mstate which, bool high, double ref,
-		     size_t *kept, size_t *total, size_t *least);
-
-/* The same over every scenario of res, each probe judged by its reference
- * in res; a scenario where a strategy keeps no round is removed, and
- * named to dropped (when given).  *kept and *total count every scenario's
- * rounds; returns how many scenarios were removed. */
+/* Keeps in every strategy of every scenario of res only the rounds whose
+ * probe put them in the state (which, high), judged by the probe's
+ * reference in res as in the report; an unprobed round is in no state.  A
+ * scenario where a strategy keeps no round is removed, and named to
+ * dropped (when given).  *kept and *total count every scenario's rounds;
+ * returns how many scenarios were removed. */
 size_t dfb_mstate_keep_all(struct dfb_results *res, enum dfb_mstate which, bool high,
 			   size_t *kept, size_t *total,
 			   void (*dropped)(void *arg, const char *name), void *arg);
@@ -88,14 +83,15 @@ size_t dfb_mstate_keep_all(struct dfb_results *res, enum dfb_mstate which, bool 
  * report's warnings. */
 void dfb_mstate_report(FILE *f, const struct dfb_scen_result *sc, enum dfb_mstate which,
 		       double ref, const char *prefix, bool only_high);
-/* The same for every probe in turn, each with its reference in res (NULL:
- * sc alone is the run). */
+/* The same for every probe in turn, each with its reference ref[probe]
+ * (dfb_mstate_ref; NULL: sc alone is the run). */
+void dfb_mstate_report_all(FILE *f, const struct dfb_scen_result *sc, const double *ref,
+			   const char *prefix, bool only_high);
+
 /* "with the PUs far apart" and the like. */
 static inline const char *dfb_mstate_meaning(enum dfb_mstate which, bool high)
 {
 	return dfb_mstates[which].meaning[high];
 }
-void dfb_mstate_report_all(FILE *f, const struct dfb_scen_result *sc,
-			   const struct dfb_results *res, const char *prefix, bool only_high);
 
 #endif
