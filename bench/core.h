@@ -5,11 +5,11 @@
  * lends the guest, and with SMT on the same core as a guest PU: the two
  * hardware threads then share the core's execution units and its L1 and
  * L2.  On the 2-PU VM where deferbench is developed (AMD EPYC under KVM)
- * the loop below takes 1.41-1.46 ns an iteration for stretches of rounds
- * and 1.6-2.9 ns for others, with little between, nothing in /proc/stat
+ * the loop below (as this build compiles it) takes 1.08 ns an iteration
+ * for stretches of rounds and 1.2-1.7 ns for others, nothing in /proc/stat
  * showing it; with the scheduler's core shared the merged mailbox's
- * rounds on `deferred_heavy` at 16 conditions a task took 48% longer, the
- * spin-lock's 7-9% (docs/PERFORMANCE.md, "Two machines in one"): its
+ * rounds on `deferred_heavy` at 16 conditions a task took 29-60% longer,
+ * the spin-lock's 2-15% (docs/PERFORMANCE.md, "The drain thread's core"): its
  * 128 KiB ring lives in L2, the lock's wait list in L1.  The probe makes
  * that state a recorded column of every round (rounds.csv `core_ns`).
  *

@@ -27,7 +27,7 @@ const struct dfb_mstate_desc dfb_mstates[DFB_MSTATE__COUNT] = {
 		.name = {"alone", "shared"},
 		.meaning = {"with the drain thread's core alone", "with the drain thread's core shared"},
 		.key = "core_probe",
-		/* 1.41-1.46 alone against 1.6-2.9 ns shared on the VM (core.h) */
+		/* 1.08 alone against 1.2-1.7 ns shared on the VM (core.h) */
 		.factor = 1.1, .run_wide = true, .decimals = 2,
 		.off = offsetof(struct dfb_round_row, core_ns),
 	},
