@@ -121,6 +121,22 @@ for p in "${expected[@]}"; do
 done
 check "plots: ${#expected[@]} expected, missing or invalid: ${bad[*]:-none}" eq "${#bad[@]}" 0
 check "plots of per-round series and box plots exist" eq "$(($(find "$out/plots" -name 'series-*.png' | wc -l) > 0 && $(find "$out/plots" -name 'box-*.svg' | wc -l) > 0))" 1
+# A transport scenario's verdict is of throughput: its series and box plot
+# are of that, in the unit the report shows (M msg/s), and say so.
+tcol=$(head -1 "$out/rounds.csv" | tr , '\n' | grep -nx throughput_msgs_per_s | cut -d: -f1)
+tscn=$(awk -F, -v c="$tcol" 'NR > 1 && $c != "" { print $1; exit }' "$out/rounds.csv")
+if [ -n "$tscn" ]; then
+	check "$tscn's box plot is of throughput" \
+		contains "$out/plots/plots.gp" "$tscn: Thr (M msg/s) over"
+	check "... its report caption says so" \
+		contains "$out/report.md" "$tscn: Thr (M msg/s) per strategy (box plot)"
+	first=$(awk -F, -v c="$tcol" -v s="$tscn" 'NR > 1 && $1 == s { print $c; exit }' "$out/rounds.csv")
+	plotted=$(awk 'NR == 2 { print $2 }' "$out/plots/data/rounds-$tscn.dat")
+	check "... in M msg/s (first round $first msg/s, plotted $plotted)" \
+		awk -v a="$first" -v b="$plotted" 'BEGIN { d = a / 1e6 - b; exit !(b > 0 && (d < 0 ? -d : d) <= 1e-9 * a) }'
+else
+	error "the quick run has no transport scenario to check the plots of"
+fi
 
 check "report.md has the Performance Summary" contains "$out/report.md" "## Performance Summary"
 check "report.md has the Warnings section" contains "$out/report.md" "## Warnings"
