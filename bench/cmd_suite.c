@@ -33,8 +33,6 @@
 #define SUITE_WARMUP 5
 #define QUICK_ROUNDS 10
 #define QUICK_WARMUP 2
-/* A strategy whose Sched CV exceeds this is flagged noisy in meta.txt. */
-#define NOISY_CV 0.10
 #define MAX_SCENARIOS DFB_SWEEP_MAX_POINTS
 #define MAX_PASSES 100
 
@@ -412,18 +410,6 @@ static void write_text(FILE *f, const void *a)
 	fputs((const char *)a, f);
 }
 
-static double sched_cv(const struct dfb_strat_result *st)
-{
-	double *x = malloc((st->n ? st->n : 1) * sizeof(*x));
-	struct dfb_agg a;
-	if (!x)
-		return 0;
-	dfb_strat_values(st, DFB_METRIC_SCHED, x);
-	dfb_agg_compute(x, st->n, &a);
-	free(x);
-	return a.cv;
-}
-
 /* Lines "PREFIX SCENARIO / STRATEGY: ..." for every strategy whose rounds
  * form two levels by the scenario's deciding metric (dfb_two_levels): its
  * median is the level with more rounds, and a change against it can jump
@@ -515,11 +501,13 @@ static void write_meta(FILE *f, const void *a)
 	}
 	for (size_t i = 0; i < su->res.nscen; i++) {
 		const struct dfb_scen_result *sc = &su->res.scen[i];
+		const char *title = dfb_metric_col(dfb_cmp_deciding_metric(sc->transport))->title;
 		for (size_t s = 0; s < sc->nstrat; s++) {
-			double cv = sched_cv(&sc->strat[s]);
-			if (cv > NOISY_CV)
-				fprintf(f, "warning: noisy: %s / %s: CV of Sched %.1f%% > %.0f%%\n",
-					sc->name, sc->strat[s].name, cv * 100.0, NOISY_CV * 100.0);
+			double cv;
+			if (dfb_strat_noisy(sc, &sc->strat[s], &cv))
+				fprintf(f, "warning: noisy: %s / %s: CV of %s %.1f%% > %.0f%%\n",
+					sc->name, sc->strat[s].name, title, cv * 100.0,
+					DFB_NOISY_CV * 100.0);
 		}
 	}
 	print_two_levels(f, su, "warning: two levels: ");

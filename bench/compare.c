@@ -247,6 +247,21 @@ enum dfb_metric dfb_cmp_deciding_metric(bool transport)
 	return transport ? DFB_METRIC_THROUGHPUT : DFB_METRIC_SCHED;
 }
 
+bool dfb_strat_noisy(const struct dfb_scen_result *sc, const struct dfb_strat_result *st,
+		     double *cv)
+{
+	*cv = 0;
+	double *x = st->n ? malloc(st->n * sizeof(*x)) : NULL;
+	if (!x)
+		return false;
+	struct dfb_agg a;
+	dfb_strat_values(st, dfb_cmp_deciding_metric(sc->transport), x);
+	dfb_agg_compute(x, st->n, &a);
+	free(x);
+	*cv = a.cv;
+	return a.cv > DFB_NOISY_CV;
+}
+
 struct dfb_cmp_row *dfb_cmp_add_row(struct dfb_cmp_set *set)
 {
 	if (dfb_grow(&set->rows, &set->cap, set->n + 1, sizeof(*set->rows), 32))

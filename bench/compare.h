@@ -149,6 +149,14 @@ size_t dfb_cmp_metrics(bool transport, enum dfb_metric *out);
 /* The metric that decides whether a scenario improved or regressed. */
 enum dfb_metric dfb_cmp_deciding_metric(bool transport);
 
+/* A strategy is noisy when the coefficient of variation of its rounds'
+ * deciding metric (Sched; a transport scenario's throughput) exceeds this. */
+#define DFB_NOISY_CV 0.10
+/* Whether st, a strategy of sc, is noisy; its CV into *cv (0 when out of
+ * memory or without rounds). */
+bool dfb_strat_noisy(const struct dfb_scen_result *sc, const struct dfb_strat_result *st,
+		     double *cv);
+
 /* Rows of kind "strategy": strategy 0 of sc (the baseline) against each
  * other strategy.  Returns 0, or -1 out of memory. */
 int dfb_compare_within(struct dfb_cmp_set *set, const struct dfb_scen_result *sc);

@@ -241,6 +241,32 @@ START_TEST(verdict_throughput_higher_is_better)
 }
 END_TEST
 
+/* Noisy by the metric a scenario's verdict is of: a transport scenario
+ * whose Sched wanders but whose throughput holds is not noisy, and the
+ * other way round it is; a runtime scenario by its Sched. */
+START_TEST(noisy_by_deciding_metric)
+{
+	struct dfb_results res = {0};
+	struct dfb_scen_result *t = synth(&res, "transport_p4", true, 20, 1000, 1000);
+	struct dfb_scen_result *g = synth(&res, "deferred_heavy", false, 20, 1000, 1000);
+	double cv;
+	ck_assert(!dfb_strat_noisy(t, &t->strat[0], &cv));
+	ck_assert(!dfb_strat_noisy(g, &g->strat[0], &cv));
+	ck_assert(cv > 0 && cv < 0.02);
+	for (size_t i = 0; i < 20; i++) {
+		t->strat[0].rows[i].m[DFB_METRIC_SCHED] = i % 2 ? 500 : 1500;
+		t->strat[1].rows[i].m[DFB_METRIC_THROUGHPUT] = i % 2 ? 1e6 : 3e6;
+		g->strat[1].rows[i].m[DFB_METRIC_SCHED] = i % 2 ? 500 : 1500;
+	}
+	ck_assert_msg(!dfb_strat_noisy(t, &t->strat[0], &cv), "Sched alone, cv %g", cv);
+	ck_assert(dfb_strat_noisy(t, &t->strat[1], &cv));
+	ck_assert(cv > DFB_NOISY_CV);
+	ck_assert(dfb_strat_noisy(g, &g->strat[1], &cv));
+	ck_assert(!dfb_strat_noisy(g, &g->strat[0], &cv));
+	dfb_results_free(&res);
+}
+END_TEST
+
 START_TEST(verdict_within_noise)
 {
 	/* Identical-ish: the same level, jitter in another order. */
@@ -1212,6 +1238,7 @@ static Suite *suite_suite(void)
 	tcase_add_test(tc, verdict_clearly_worse);
 	tcase_add_test(tc, verdict_throughput_higher_is_better);
 	tcase_add_test(tc, verdict_within_noise);
+	tcase_add_test(tc, noisy_by_deciding_metric);
 	tcase_add_test(tc, compare_within_and_overall);
 	tcase_add_test(tc, compare_saved_pairs);
 	tcase_add_test(tc, mde_and_interval);
