@@ -932,9 +932,6 @@ static size_t count_failed(const struct suite *su, const struct dfb_scenario *sc
 	return k;
 }
 
-/* Drops the results of scenario `name` (it failed in some invocation: a
- * run that fails writes no partial results). */
-
 /* Every scenario of scen[], in su->passes passes over the list (a
  * scenario that failed is not visited again); the failed ones' rounds of
  * earlier passes dropped.  Returns how many passed. */
